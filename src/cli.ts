@@ -1,0 +1,225 @@
+/**
+ * The yargs definition of the `echod` command line. Pure: it turns argv and an
+ * environment into raw options (or a request for help or the version), and
+ * leaves validation to `resolveConfig` and printing and exiting to main.ts.
+ */
+import yargs from "yargs";
+import { type Config, DEFAULTS, LOG_FORMATS, LOG_LEVELS, type RawOptions } from "./config.ts";
+import { EchodError } from "./errors.ts";
+import { formatSize } from "./units.ts";
+import { VERSION } from "./version.ts";
+
+export const ENV_PREFIX = "ECHOD";
+
+type OptionKey = keyof Config;
+
+interface OptionSpec {
+  readonly key: OptionKey;
+  readonly flag: string;
+  readonly type: "string" | "boolean";
+  readonly describe: string;
+  readonly shown: string;
+}
+
+/** Every option, in the order --help lists them. The environment variable is derived from the flag. */
+export const OPTIONS: readonly OptionSpec[] = [
+  {
+    key: "port",
+    flag: "port",
+    type: "string",
+    describe: "Echo port (0 = any free port)",
+    shown: String(DEFAULTS.port),
+  },
+  {
+    key: "host",
+    flag: "host",
+    type: "string",
+    describe: "Address to listen on (:: for IPv6 and dual-stack)",
+    shown: DEFAULTS.host,
+  },
+  {
+    key: "maxConnections",
+    flag: "max-connections",
+    type: "string",
+    describe: "Concurrent connections before new ones are rejected",
+    shown: String(DEFAULTS.maxConnections),
+  },
+  {
+    key: "idleTimeout",
+    flag: "idle-timeout",
+    type: "string",
+    describe: "Seconds without traffic before a connection is closed (0 = off)",
+    shown: String(DEFAULTS.idleTimeout),
+  },
+  {
+    key: "maxBuffer",
+    flag: "max-buffer",
+    type: "string",
+    describe: "Bytes queued per connection before reading pauses (64KiB, 1MiB)",
+    shown: formatSize(DEFAULTS.maxBuffer).replace(" ", ""),
+  },
+  {
+    key: "shutdownTimeout",
+    flag: "shutdown-timeout",
+    type: "string",
+    describe: "Seconds to drain connections on SIGTERM before cutting them",
+    shown: String(DEFAULTS.shutdownTimeout),
+  },
+  {
+    key: "shutdownDelay",
+    flag: "shutdown-delay",
+    type: "string",
+    describe: "Seconds to report not-ready on SIGTERM before draining",
+    shown: String(DEFAULTS.shutdownDelay),
+  },
+  {
+    key: "metrics",
+    flag: "metrics",
+    type: "boolean",
+    describe: "Serve /metrics, /livez and /readyz (--no-metrics turns it off)",
+    shown: String(DEFAULTS.metrics),
+  },
+  {
+    key: "metricsPort",
+    flag: "metrics-port",
+    type: "string",
+    describe: "Admin HTTP port",
+    shown: String(DEFAULTS.metricsPort),
+  },
+  {
+    key: "metricsHost",
+    flag: "metrics-host",
+    type: "string",
+    describe: "Admin HTTP address",
+    shown: DEFAULTS.metricsHost,
+  },
+  {
+    key: "logLevel",
+    flag: "log-level",
+    type: "string",
+    describe: `Log level: ${LOG_LEVELS.join(", ")}`,
+    shown: DEFAULTS.logLevel,
+  },
+  {
+    key: "logFormat",
+    flag: "log-format",
+    type: "string",
+    describe: `Log format: ${LOG_FORMATS.join(", ")}`,
+    shown: DEFAULTS.logFormat,
+  },
+  {
+    key: "logData",
+    flag: "log-data",
+    type: "boolean",
+    describe: "Log a hex dump of the first 64 bytes each connection sends",
+    shown: String(DEFAULTS.logData),
+  },
+];
+
+export function envName(flag: string): string {
+  return `${ENV_PREFIX}_${flag.toUpperCase().replaceAll("-", "_")}`;
+}
+
+/** For each option set from the environment, the variable's name, so errors can name it. */
+export type OptionLabels = { readonly [K in keyof Config]?: string };
+
+export type CliResult =
+  | {
+      readonly kind: "run" | "healthcheck";
+      readonly options: RawOptions;
+      readonly labels: OptionLabels;
+    }
+  | { readonly kind: "output"; readonly text: string };
+
+/**
+ * Parses `echod [port] [options]` and `echod healthcheck`. Environment
+ * variables fill what the flags leave unset; flags win. Throws EchodError
+ * (exit 2) with one line naming the bad flag.
+ */
+export function parseCli(
+  argv: readonly string[],
+  env: Record<string, string | undefined>,
+): CliResult {
+  let output = "";
+  const parser = yargs([...argv])
+    .scriptName("echod")
+    .usage(
+      "$0 [PORT] [options]\n\nA high-throughput TCP echo daemon. Every option also reads ECHOD_<OPTION> from the environment; flags win.",
+    )
+    .command("$0 [PORT]", false)
+    .command("healthcheck", "Ask a running echod's /livez (exit 0 if live, 1 if not)")
+    .positional("PORT", {
+      type: "string",
+      describe: "Echo port, as with --port (the seed's `echod 8080`)",
+    })
+    .version(VERSION)
+    .help()
+    .alias("h", "help")
+    .alias("v", "version")
+    .strict()
+    .parserConfiguration({
+      "camel-case-expansion": false,
+      "dot-notation": false,
+      "duplicate-arguments-array": false,
+    })
+    .wrap(Math.min(110, process.stdout.columns || 100))
+    .exitProcess(false)
+    .fail((message, error) => {
+      throw error instanceof EchodError
+        ? error
+        : new EchodError("E_USAGE", oneLine(message ?? String(error)));
+    });
+  for (const o of OPTIONS) {
+    parser.option(o.flag, {
+      type: o.type,
+      describe: `${o.describe} [env: ${envName(o.flag)}]`,
+      defaultDescription: o.shown,
+      ...(o.flag === "port" ? { alias: "p" } : {}),
+    });
+  }
+  const parsed = parser.parseSync([...argv], {}, (_err, _argv, text) => {
+    output = text;
+  }) as Record<string, unknown>;
+  if (output) return { kind: "output", text: output };
+
+  const options: Record<string, unknown> = {};
+  const labels: Record<string, string> = {};
+  for (const o of OPTIONS) {
+    const fromFlag = parsed[o.flag];
+    const fromEnv = env[envName(o.flag)];
+    if (fromFlag !== undefined) {
+      options[o.key] = fromFlag;
+    } else if (fromEnv !== undefined) {
+      options[o.key] = fromEnv;
+      labels[o.key] = envName(o.flag);
+    }
+  }
+  const positionalPort = parsed.PORT as string | undefined;
+  if (positionalPort !== undefined) {
+    if (parsed.port !== undefined && String(parsed.port) !== positionalPort) {
+      throw new EchodError(
+        "E_USAGE",
+        `contradictory ports: positional ${JSON.stringify(positionalPort)} and --port ${JSON.stringify(String(parsed.port))}`,
+      );
+    }
+    options.port = positionalPort;
+    delete labels.port;
+  }
+  const rest = parsed._ as unknown[];
+  const kind = rest[0] === "healthcheck" ? "healthcheck" : "run";
+  const extra = rest.slice(kind === "healthcheck" ? 1 : 0);
+  if (extra.length > 0) {
+    throw new EchodError("E_USAGE", `unexpected argument ${JSON.stringify(String(extra[0]))}`);
+  }
+  return { kind, options: options as RawOptions, labels: labels as OptionLabels };
+}
+
+/** yargs' messages, made one line and phrased like echod's own. */
+function oneLine(message: string): string {
+  const unknown = /^Unknown arguments?: (.*)$/.exec(message.trim());
+  if (unknown) {
+    const names = (unknown[1] ?? "").split(", ").map((n) => (n.length === 1 ? `-${n}` : `--${n}`));
+    return `unknown option ${names.join(", ")} (see echod --help)`;
+  }
+  return message.replace(/\s*\n\s*/g, "; ").trim();
+}

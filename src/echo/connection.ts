@@ -1,0 +1,105 @@
+/**
+ * Per-connection state, kept in `socket.data`, and the write queue that
+ * holds what the kernel did not take yet. `socket.write` in Bun returns the
+ * number of bytes sent (possibly fewer than given, 0 when the send buffer is
+ * full, -1 once closed); the unsent tail is ours to keep and retry on drain.
+ */
+import type { Socket } from "bun";
+import type { CloseReason, EchoStats } from "./stats.ts";
+
+export interface Connection {
+  /** Chunks waiting to be written, oldest at `head`. Buffers from `data` are never reused by Bun, so they are queued without copying. */
+  queue: Uint8Array[];
+  head: number;
+  /** Bytes in `queue` from `head` on. */
+  queued: number;
+  paused: boolean;
+  /** The peer sent FIN (or shutdown began): end our side once the queue is empty. */
+  endWhenFlushed: boolean;
+  /** The peer sent FIN: nothing more will arrive. */
+  peerEnded: boolean;
+  /** We sent our FIN during shutdown and now read and drop input until the peer closes (see finish). */
+  lingering: boolean;
+  ended: boolean;
+  /** Set by whoever decides to close; the close handler falls back on what the socket reports. */
+  reason: CloseReason | null;
+  bytesIn: number;
+  bytesOut: number;
+  openedAt: number;
+  /** Coarse timestamp (ms) of the last byte in either direction, for the idle sweep. */
+  lastActive: number;
+  remote: string;
+}
+
+export type EchoSocket = Socket<Connection>;
+
+export function createConnection(now: number, remote: string): Connection {
+  return {
+    queue: [],
+    head: 0,
+    queued: 0,
+    paused: false,
+    endWhenFlushed: false,
+    peerEnded: false,
+    lingering: false,
+    ended: false,
+    reason: null,
+    bytesIn: 0,
+    bytesOut: 0,
+    openedAt: now,
+    lastActive: now,
+    remote,
+  };
+}
+
+/** Past this many consumed entries the queue array is compacted, so it never grows without bound. */
+const COMPACT_AFTER = 1024;
+
+export function enqueue(conn: Connection, stats: EchoStats, chunk: Uint8Array): void {
+  conn.queue.push(chunk);
+  conn.queued += chunk.length;
+  stats.bufferedBytes += chunk.length;
+  if (conn.queued > stats.peakConnectionBuffer) stats.peakConnectionBuffer = conn.queued;
+}
+
+/**
+ * Writes queued chunks until the kernel stops taking them. Returns true when
+ * the queue is empty afterwards.
+ */
+export function flush(socket: EchoSocket, conn: Connection, stats: EchoStats): boolean {
+  const queue = conn.queue;
+  let head = conn.head;
+  while (head < queue.length) {
+    const chunk = queue[head] as Uint8Array;
+    const written = socket.write(chunk);
+    if (written <= 0) break;
+    conn.queued -= written;
+    conn.bytesOut += written;
+    stats.bufferedBytes -= written;
+    stats.sentBytes += written;
+    if (written < chunk.length) {
+      queue[head] = chunk.subarray(written);
+      break;
+    }
+    head++;
+  }
+  if (head === queue.length) {
+    queue.length = 0;
+    conn.head = 0;
+    return true;
+  }
+  if (head > COMPACT_AFTER) {
+    queue.splice(0, head);
+    head = 0;
+  }
+  conn.head = head;
+  return false;
+}
+
+/** Drops what is still queued (the socket is gone) so the buffered gauge stays true. */
+export function discard(conn: Connection, stats: EchoStats): void {
+  stats.bufferedBytes -= conn.queued;
+  conn.queued = 0;
+  conn.queue.length = 0;
+  conn.head = 0;
+}

@@ -1,0 +1,94 @@
+/**
+ * Plain-number counters that the socket handlers bump on the hot path.
+ * Nothing here allocates or calls into prom-client: the metrics module reads
+ * a snapshot at scrape time, and worker processes send snapshots to the
+ * primary, which adds them up.
+ */
+
+/** Why a served connection ended. `rejected` connections are counted apart. */
+export const CLOSE_REASONS = [
+  "peer_closed",
+  "peer_reset",
+  "idle_timeout",
+  "shutdown",
+  "shutdown_timeout",
+  "error",
+] as const;
+export type CloseReason = (typeof CLOSE_REASONS)[number];
+
+/** Why a new connection was closed at once instead of being served. */
+export const REJECT_REASONS = ["max_connections"] as const;
+export type RejectReason = (typeof REJECT_REASONS)[number];
+
+/** Upper bounds (seconds) of the connection duration histogram. */
+export const DURATION_BUCKETS = [0.01, 0.1, 0.5, 1, 5, 15, 60, 300, 900, 3600] as const;
+
+export interface EchoStats {
+  /** Connections taken into service (rejected ones are not counted here). */
+  accepted: number;
+  active: number;
+  rejected: Record<RejectReason, number>;
+  closed: Record<CloseReason, number>;
+  receivedBytes: number;
+  sentBytes: number;
+  /** Bytes read during shutdown after our FIN and dropped, not echoed (see finish in handlers.ts). */
+  discardedBytes: number;
+  /** Bytes queued now for clients that read slower than they send. */
+  bufferedBytes: number;
+  /** The most bytes any one connection has had queued at once. */
+  peakConnectionBuffer: number;
+  backpressurePauses: number;
+  /** Cumulative counts per DURATION_BUCKETS bound, plus +Inf last. */
+  durationBuckets: number[];
+  durationSum: number;
+}
+
+export function createStats(): EchoStats {
+  return {
+    accepted: 0,
+    active: 0,
+    rejected: zeroed(REJECT_REASONS),
+    closed: zeroed(CLOSE_REASONS),
+    receivedBytes: 0,
+    sentBytes: 0,
+    discardedBytes: 0,
+    bufferedBytes: 0,
+    peakConnectionBuffer: 0,
+    backpressurePauses: 0,
+    durationBuckets: new Array<number>(DURATION_BUCKETS.length + 1).fill(0),
+    durationSum: 0,
+  };
+}
+
+/** Counts one closed connection's duration into the cumulative buckets. */
+export function observeDuration(stats: EchoStats, seconds: number): void {
+  stats.durationSum += seconds;
+  const buckets = stats.durationBuckets;
+  for (let i = 0; i < DURATION_BUCKETS.length; i++) {
+    if (seconds <= (DURATION_BUCKETS[i] as number)) buckets[i] = (buckets[i] as number) + 1;
+  }
+  buckets[DURATION_BUCKETS.length] = (buckets[DURATION_BUCKETS.length] as number) + 1;
+}
+
+/** Adds `from` into `into` (the primary sums worker snapshots this way). */
+export function addStats(into: EchoStats, from: EchoStats): EchoStats {
+  into.accepted += from.accepted;
+  into.active += from.active;
+  for (const r of REJECT_REASONS) into.rejected[r] += from.rejected[r];
+  for (const r of CLOSE_REASONS) into.closed[r] += from.closed[r];
+  into.receivedBytes += from.receivedBytes;
+  into.sentBytes += from.sentBytes;
+  into.discardedBytes += from.discardedBytes;
+  into.bufferedBytes += from.bufferedBytes;
+  into.peakConnectionBuffer = Math.max(into.peakConnectionBuffer, from.peakConnectionBuffer);
+  into.backpressurePauses += from.backpressurePauses;
+  from.durationBuckets.forEach((n, i) => {
+    into.durationBuckets[i] = (into.durationBuckets[i] ?? 0) + n;
+  });
+  into.durationSum += from.durationSum;
+  return into;
+}
+
+function zeroed<K extends string>(keys: readonly K[]): Record<K, number> {
+  return Object.fromEntries(keys.map((k) => [k, 0])) as Record<K, number>;
+}
