@@ -1,0 +1,132 @@
+/**
+ * Turns the workers' raw results into the one report that `--json` prints
+ * (schema in README.md, "Benchmarking"): histograms merged bucket by bucket,
+ * counts summed, per-second samples summed second by second.
+ */
+import type { EngineResult } from "./engine.ts";
+import { addErrorCounts, createErrorCounts, type ErrorCounts, totalErrors } from "./errors.ts";
+import { type LatencySummary, mergeHistograms, summarize } from "./histogram.ts";
+import type { BenchOptions } from "./options.ts";
+import type { ServerSide } from "./server-metrics.ts";
+
+/** A total, its rate over the measured time, and the spread of the per-second samples. */
+export interface Throughput {
+  readonly total: number;
+  /** Per second: total / duration. */
+  readonly average: number;
+  readonly stdev: number;
+  readonly min: number;
+  readonly max: number;
+  readonly p2_5: number;
+  readonly p50: number;
+  readonly p97_5: number;
+  /** Whole seconds sampled. */
+  readonly samples: number;
+}
+
+export interface BenchResult {
+  readonly title: string | null;
+  readonly target: string;
+  readonly mode: "closed" | "rate" | "churn";
+  readonly connections: number;
+  readonly size: number;
+  readonly pipelining: number;
+  readonly workers: number;
+  readonly rate: number | null;
+  /** Seconds of measured load. */
+  readonly duration: number;
+  readonly start: string;
+  readonly finish: string;
+  readonly messages: Throughput;
+  readonly bytes: Throughput;
+  readonly latency: LatencySummary;
+  /** Churn only: connections opened, echoed once and closed cleanly, and their connect latency. */
+  readonly churn: {
+    readonly connections: Throughput;
+    readonly connectLatency: LatencySummary;
+  } | null;
+  readonly mismatches: number;
+  readonly errors: ErrorCounts;
+  readonly errorsTotal: number;
+  /** With --metrics-url: the server's own account of the run. */
+  readonly server: ServerSide | null;
+}
+
+export function throughput(total: number, seconds: number, samples: readonly number[]): Throughput {
+  const sorted = [...samples].sort((a, b) => a - b);
+  const n = sorted.length;
+  const at = (q: number) => (n === 0 ? 0 : (sorted[Math.min(n - 1, Math.floor(q * n))] as number));
+  const mean = n === 0 ? 0 : sorted.reduce((s, v) => s + v, 0) / n;
+  const variance = n === 0 ? 0 : sorted.reduce((s, v) => s + (v - mean) ** 2, 0) / n;
+  return {
+    total,
+    average: seconds > 0 ? Math.round((total / seconds) * 100) / 100 : 0,
+    stdev: Math.round(Math.sqrt(variance) * 100) / 100,
+    min: n === 0 ? 0 : (sorted[0] as number),
+    max: n === 0 ? 0 : (sorted[n - 1] as number),
+    p2_5: at(0.025),
+    p50: at(0.5),
+    p97_5: at(0.975),
+    samples: n,
+  };
+}
+
+/** Per-second samples of several workers, added second by second (as far as every worker got). */
+export function sumSeconds(series: readonly (readonly number[])[]): number[] {
+  const length = Math.min(...series.map((s) => s.length));
+  return Array.from({ length }, (_, i) => series.reduce((sum, s) => sum + (s[i] as number), 0));
+}
+
+export function aggregate(
+  o: BenchOptions,
+  parts: readonly EngineResult[],
+  times: { start: Date; finish: Date },
+  server: ServerSide | null,
+): BenchResult {
+  const seconds = Math.max(...parts.map((p) => p.elapsedMs)) / 1000;
+  const sum = (f: (p: EngineResult) => number) => parts.reduce((s, p) => s + f(p), 0);
+  const errors = createErrorCounts();
+  for (const p of parts) addErrorCounts(errors, p.errors);
+  const connects = sum((p) => p.connects);
+  return {
+    title: o.title,
+    target: o.host.includes(":") ? `[${o.host}]:${o.port}` : `${o.host}:${o.port}`,
+    mode: o.churn ? "churn" : o.rate !== null ? "rate" : "closed",
+    connections: o.connections,
+    size: o.size,
+    pipelining: o.pipelining,
+    workers: o.workers,
+    rate: o.rate,
+    duration: Math.round(seconds * 1000) / 1000,
+    start: times.start.toISOString(),
+    finish: times.finish.toISOString(),
+    messages: throughput(
+      sum((p) => p.messages),
+      seconds,
+      sumSeconds(parts.map((p) => p.perSecond.messages)),
+    ),
+    bytes: throughput(
+      sum((p) => p.bytes),
+      seconds,
+      sumSeconds(parts.map((p) => p.perSecond.bytes)),
+    ),
+    latency: summarize(mergeHistograms(parts.map((p) => p.latency))),
+    churn: o.churn
+      ? {
+          // Per-second samples are of messages; in churn each connection echoes exactly one.
+          connections: throughput(
+            connects,
+            seconds,
+            sumSeconds(parts.map((p) => p.perSecond.messages)),
+          ),
+          connectLatency: summarize(
+            mergeHistograms(parts.flatMap((p) => (p.connectLatency ? [p.connectLatency] : []))),
+          ),
+        }
+      : null,
+    mismatches: errors.mismatch,
+    errors,
+    errorsTotal: totalErrors(errors),
+    server,
+  };
+}

@@ -1,0 +1,75 @@
+/**
+ * Latency histograms: HDR histograms in microseconds (3 significant digits),
+ * encoded to move between worker threads and merged bucket by bucket, so the
+ * merged percentiles are those of one histogram fed every value. Percentiles
+ * are never averaged.
+ */
+import * as hdr from "hdr-histogram-js";
+
+export type Histogram = hdr.Histogram;
+
+/** The latency figures of a report, in milliseconds. */
+export interface LatencySummary {
+  readonly p50: number;
+  readonly p90: number;
+  readonly p99: number;
+  readonly p99_9: number;
+  readonly max: number;
+  readonly min: number;
+  readonly mean: number;
+  readonly stdev: number;
+  /** Values recorded. */
+  readonly samples: number;
+}
+
+export function createHistogram(): Histogram {
+  return hdr.build({
+    bitBucketSize: 32,
+    lowestDiscernibleValue: 1,
+    highestTrackableValue: 60_000_000,
+    numberOfSignificantValueDigits: 3,
+    autoResize: true,
+    useWebAssembly: false,
+  });
+}
+
+/** Records `ms` milliseconds `count` times (at least 1 µs, so a zero reading is still counted). */
+export function recordMs(histogram: Histogram, ms: number, count = 1): void {
+  const us = Math.round(ms * 1000);
+  histogram.recordValueWithCount(us < 1 ? 1 : us, count);
+}
+
+export function encodeHistogram(histogram: Histogram): string {
+  return hdr.encodeIntoCompressedBase64(histogram);
+}
+
+export function decodeHistogram(encoded: string): Histogram {
+  return hdr.decodeFromCompressedBase64(encoded, 32, false);
+}
+
+/** A new histogram holding every value of `parts`. */
+export function mergeHistograms(parts: readonly Histogram[]): Histogram {
+  const merged = createHistogram();
+  for (const part of parts) merged.add(part);
+  return merged;
+}
+
+const round3 = (us: number): number => Math.round(us) / 1000;
+
+export function summarize(histogram: Histogram): LatencySummary {
+  const n = histogram.totalCount;
+  if (n === 0)
+    return { p50: 0, p90: 0, p99: 0, p99_9: 0, max: 0, min: 0, mean: 0, stdev: 0, samples: 0 };
+  return {
+    p50: round3(histogram.getValueAtPercentile(50)),
+    p90: round3(histogram.getValueAtPercentile(90)),
+    p99: round3(histogram.getValueAtPercentile(99)),
+    p99_9: round3(histogram.getValueAtPercentile(99.9)),
+    // The bucket's top, as for the percentiles: a raw max would differ between a merged histogram and one fed every value.
+    max: round3(histogram.getValueAtPercentile(100)),
+    min: round3(histogram.minNonZeroValue),
+    mean: round3(histogram.mean),
+    stdev: round3(histogram.stdDeviation),
+    samples: n,
+  };
+}

@@ -1,0 +1,27 @@
+/**
+ * Entry point of a harness worker thread (`--workers` > 1): runs one engine
+ * on its share of the connections and posts each second's counts, then the
+ * result with its histograms encoded, to the main thread for merging.
+ */
+import { runEngine } from "./engine.ts";
+import { encodeHistogram } from "./histogram.ts";
+import { createPattern } from "./payload.ts";
+import type { WorkerMessage, WorkerTask } from "./workers.ts";
+
+declare const self: Worker;
+
+self.onmessage = async (event: MessageEvent<WorkerTask>) => {
+  const { options, size } = event.data;
+  const post = (message: WorkerMessage) => self.postMessage(message);
+  const result = await runEngine(options, createPattern(size), {
+    onSecond: (messages, bytes) => post({ type: "second", messages, bytes }),
+  });
+  post({
+    type: "done",
+    result: {
+      ...result,
+      latency: encodeHistogram(result.latency),
+      connectLatency: result.connectLatency ? encodeHistogram(result.connectLatency) : null,
+    },
+  });
+};

@@ -1,0 +1,89 @@
+/**
+ * Runs the engine on one thread or several. With `--workers N` the
+ * connections (and the rate and the amount) are split between N Worker
+ * threads, each with its own event loop; their histograms come back encoded
+ * and are decoded here, to be merged (never averaged) by aggregate.ts.
+ */
+import { type EngineOptions, type EngineResult, runEngine } from "./engine.ts";
+import { decodeHistogram } from "./histogram.ts";
+import type { BenchOptions } from "./options.ts";
+import { createPattern } from "./payload.ts";
+
+export interface WorkerTask {
+  readonly options: EngineOptions;
+  readonly size: number;
+}
+
+type Encoded = Omit<EngineResult, "latency" | "connectLatency"> & {
+  readonly latency: string;
+  readonly connectLatency: string | null;
+};
+
+export type WorkerMessage =
+  | { readonly type: "second"; readonly messages: number; readonly bytes: number }
+  | { readonly type: "done"; readonly result: Encoded };
+
+export interface RunHooks {
+  /** Each worker calls it once a second with that second's counts. */
+  onSecond?(messages: number, bytes: number): void;
+}
+
+/** The share of worker `i` of `total` split `n` ways, the remainder to the first ones. */
+export function share(total: number, n: number, i: number): number {
+  return Math.floor(total / n) + (i < total % n ? 1 : 0);
+}
+
+export function engineOptions(o: BenchOptions): EngineOptions[] {
+  const parts: EngineOptions[] = [];
+  let first = 0;
+  for (let i = 0; i < o.workers; i++) {
+    const connections = share(o.connections, o.workers, i);
+    parts.push({
+      host: o.host,
+      port: o.port,
+      connections,
+      pipelining: o.pipelining,
+      duration: o.duration,
+      amount: o.amount === null ? null : share(o.amount, o.workers, i),
+      warmup: o.warmup,
+      timeout: o.timeout,
+      rate: o.rate === null ? null : (o.rate * connections) / o.connections,
+      churn: o.churn,
+      firstConnection: first,
+    });
+    first += connections;
+  }
+  return parts;
+}
+
+export async function runWorkers(o: BenchOptions, hooks: RunHooks = {}): Promise<EngineResult[]> {
+  const parts = engineOptions(o);
+  if (parts.length === 1) {
+    return [await runEngine(parts[0] as EngineOptions, createPattern(o.size), hooks)];
+  }
+  return Promise.all(parts.map((options) => runThread({ options, size: o.size }, hooks)));
+}
+
+function runThread(task: WorkerTask, hooks: RunHooks): Promise<EngineResult> {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(new URL("./worker.ts", import.meta.url).href);
+    worker.onmessage = (event: MessageEvent<WorkerMessage>) => {
+      const m = event.data;
+      if (m.type === "second") {
+        hooks.onSecond?.(m.messages, m.bytes);
+        return;
+      }
+      worker.terminate();
+      resolve({
+        ...m.result,
+        latency: decodeHistogram(m.result.latency),
+        connectLatency: m.result.connectLatency ? decodeHistogram(m.result.connectLatency) : null,
+      });
+    };
+    worker.onerror = (event) => {
+      worker.terminate();
+      reject(new Error(`harness worker failed: ${event.message}`));
+    };
+    worker.postMessage(task);
+  });
+}
