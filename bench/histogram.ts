@@ -36,7 +36,7 @@ export function createHistogram(): Histogram {
 /** Records `ms` milliseconds `count` times (at least 1 µs, so a zero reading is still counted). */
 export function recordMs(histogram: Histogram, ms: number, count = 1): void {
   const us = Math.round(ms * 1000);
-  histogram.recordValueWithCount(us < 1 ? 1 : us, count);
+  histogram.recordValueWithCount(Math.max(us, 1), count);
 }
 
 export function encodeHistogram(histogram: Histogram): string {

@@ -122,9 +122,17 @@ export function parseBenchCli(argv: readonly string[], isTTY: boolean): ParsedCl
     .wrap(Math.min(110, process.stdout.columns || 100))
     .exitProcess(false)
     .fail((message, error) => {
-      throw error instanceof EchodError
-        ? error
-        : new EchodError("E_USAGE", (message ?? String(error)).split("\n")[0] ?? "bad arguments");
+      if (error instanceof EchodError) throw error;
+      const text = (message ?? String(error)).split("\n")[0] ?? "bad arguments";
+      const unknown = /^Unknown arguments?: ([^,]+)/.exec(text);
+      throw new EchodError(
+        "E_USAGE",
+        unknown
+          ? `unknown option ${unknown[1]?.length === 1 ? "-" : "--"}${unknown[1]} (see echod-bench --help)`
+          : text.startsWith("Not enough non-option arguments")
+            ? "missing target: give host:port, such as 127.0.0.1:7007 (see echod-bench --help)"
+            : text,
+      );
     });
   const parsed = parser.parseSync([...argv], {}, (_err, _argv, text) => {
     output = text;

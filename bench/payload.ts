@@ -31,9 +31,11 @@ export function createPattern(size: number): Pattern {
     x ^= x << 5;
     bytes[i] = x & 0xff;
   }
+  // The stamp's low bytes, when a message is shorter than 4 bytes, so short messages still differ.
+  const stamp = Math.min(4, size);
   for (let m = 0; m < count; m++) {
     const at = m * size;
-    for (let b = 0; b < 4 && b < size; b++) bytes[at + b] = (m >>> (24 - 8 * b)) & 0xff;
+    for (let b = 0; b < stamp; b++) bytes[at + b] = (m >>> (8 * (stamp - 1 - b))) & 0xff;
   }
   return { bytes, size, count };
 }

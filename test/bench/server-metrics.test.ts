@@ -1,0 +1,120 @@
+/**
+ * --metrics-url: the harness scrapes a Prometheus endpoint before, during
+ * and after the run and reports the server's CPU seconds, peak RSS,
+ * backpressure pauses and rejected connections. Checked against a fake
+ * /metrics (Bun.serve) whose counters move by known steps on every scrape.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { parsePrometheus } from "../../bench/server-metrics.ts";
+import { resolveConfig } from "../../src/config.ts";
+import { type EchoServer, startEchoServer } from "../../src/echo/server.ts";
+import { jsonLine, runBench } from "./helpers.ts";
+
+let echod: EchoServer;
+
+beforeAll(() => {
+  echod = startEchoServer(resolveConfig({ port: 0, host: "127.0.0.1", metrics: false }));
+});
+
+afterAll(async () => {
+  await echod.stop(1);
+});
+
+describe("parsing the exposition format", () => {
+  test("sums a counter over its label sets and skips comments", () => {
+    const m = parsePrometheus(
+      [
+        "# HELP echod_connections_rejected_total Rejected.",
+        "# TYPE echod_connections_rejected_total counter",
+        'echod_connections_rejected_total{reason="limit"} 3',
+        'echod_connections_rejected_total{reason="draining"} 4',
+        "process_cpu_seconds_total 1.25",
+        "process_resident_memory_bytes 1.5e+08",
+      ].join("\n"),
+    );
+    expect(m.get("echod_connections_rejected_total")).toBe(7);
+    expect(m.get("process_cpu_seconds_total")).toBe(1.25);
+    expect(m.get("process_resident_memory_bytes")).toBe(150_000_000);
+  });
+});
+
+describe("the server's side of a run", () => {
+  test("deltas of the counters between the first and last scrape, and the peak of RSS", async () => {
+    let scrapes = 0;
+    const metrics = Bun.serve({
+      port: 0,
+      hostname: "127.0.0.1",
+      development: false,
+      fetch() {
+        const n = scrapes++;
+        // RSS peaks on the second scrape, during the run.
+        const rss = n === 1 ? 300_000_000 : 100_000_000 + n;
+        return new Response(
+          [
+            `process_cpu_seconds_total ${10 + n * 0.5}`,
+            `process_resident_memory_bytes ${rss}`,
+            `echod_backpressure_pauses_total ${n * 2}`,
+            `echod_connections_rejected_total{reason="limit"} ${n}`,
+            `echod_connections_rejected_total{reason="draining"} ${n * 3}`,
+          ].join("\n"),
+        );
+      },
+    });
+    try {
+      const run = await runBench([
+        `127.0.0.1:${echod.port}`,
+        "-c",
+        "2",
+        "-d",
+        "1.2",
+        "--metrics-url",
+        `http://127.0.0.1:${metrics.port}/metrics`,
+        "-j",
+      ]);
+      expect(run.code).toBe(0);
+      const server = jsonLine(run).server;
+      const last = scrapes - 1;
+      expect(scrapes).toBeGreaterThanOrEqual(3);
+      expect(server).toEqual({
+        cpuSeconds: last * 0.5,
+        peakRssBytes: 300_000_000,
+        backpressurePauses: last * 2,
+        rejectedConnections: last * 4,
+        scrapes,
+      });
+      expect(run.stderr).toContain("Backpressure pauses");
+    } finally {
+      metrics.stop(true);
+    }
+  });
+
+  test("metrics the target does not expose read as null, not zero", async () => {
+    const metrics = Bun.serve({
+      port: 0,
+      hostname: "127.0.0.1",
+      development: false,
+      fetch: () => new Response("process_cpu_seconds_total 1\n"),
+    });
+    try {
+      const run = await runBench([
+        `127.0.0.1:${echod.port}`,
+        "-c",
+        "1",
+        "-d",
+        "0.3",
+        "--metrics-url",
+        `http://127.0.0.1:${metrics.port}/metrics`,
+        "-j",
+      ]);
+      expect(run.code).toBe(0);
+      expect(jsonLine(run).server).toMatchObject({
+        cpuSeconds: 0,
+        peakRssBytes: null,
+        backpressurePauses: null,
+        rejectedConnections: null,
+      });
+    } finally {
+      metrics.stop(true);
+    }
+  });
+});
