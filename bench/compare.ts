@@ -1,0 +1,237 @@
+#!/usr/bin/env bun
+/**
+ * `npm run bench:compare`: runs echod and each baseline echo server in turn
+ * on the same load shapes with `echod-bench`, a fresh server process per
+ * (shape, server), server and harness pinned to different cores when
+ * `taskset` exists. Measures the server's CPU time and peak RSS from /proc,
+ * prints one table, and writes bench/results/compare-<time>.json (with the
+ * machine's description) and a chart in compare-<time>.html.
+ */
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { resolve } from "node:path";
+import yargs from "yargs";
+import { EchodError, usageError } from "../src/errors.ts";
+import { parseSeconds } from "../src/units.ts";
+import type { BenchResult } from "./aggregate.ts";
+import { renderChartHtml } from "./compare/chart.ts";
+import { describeMachine } from "./compare/machine.ts";
+import { cpuSeconds, memory } from "./compare/proc.ts";
+import { type CompareReport, type CompareRun, printCompareTable } from "./compare/report.ts";
+import {
+  prepareServers,
+  ROOT,
+  type RunningServer,
+  type Skipped,
+  startServer,
+} from "./compare/servers.ts";
+import { SHAPES, type Shape, shapeArgs } from "./compare/shapes.ts";
+
+/** File descriptors the 5000-connection shape needs in each process, with room to spare. */
+const FDS_FOR_5000 = 5200;
+
+interface Settings {
+  readonly duration: number;
+  readonly warmup: number;
+  readonly servers: readonly string[] | null;
+  readonly shapes: string | null;
+}
+
+function parseArgs(argv: string[]): Settings {
+  const a = yargs(argv)
+    .scriptName("bench:compare")
+    .option("duration", {
+      type: "string",
+      default: "5",
+      describe: "Seconds of measured load per shape and server",
+    })
+    .option("warmup", {
+      type: "string",
+      default: "1",
+      describe: "Seconds of unmeasured load first",
+    })
+    .option("servers", {
+      type: "string",
+      describe: "Comma-separated: echod,node,go,c-epoll (default all)",
+    })
+    .option("shapes", { type: "string", describe: "Only shapes whose name contains this text" })
+    .strict()
+    .exitProcess(false)
+    .fail((message) => {
+      throw new EchodError("E_USAGE", message ?? "bad arguments");
+    })
+    .parseSync() as Record<string, unknown>;
+  const duration = parseSeconds(String(a.duration));
+  if (duration === null || duration <= 0)
+    throw usageError("--duration", a.duration, "must be seconds above 0");
+  const warmup = parseSeconds(String(a.warmup));
+  if (warmup === null) throw usageError("--warmup", a.warmup, "must be 0 or more seconds");
+  return {
+    duration,
+    warmup,
+    servers: a.servers === undefined ? null : String(a.servers).split(","),
+    shapes: a.shapes === undefined ? null : String(a.shapes),
+  };
+}
+
+function openFileLimit(): number {
+  try {
+    const line = /^Max open files\s+(\d+|unlimited)/m.exec(
+      readFileSync("/proc/self/limits", "utf8"),
+    );
+    return line?.[1] === "unlimited" ? Number.POSITIVE_INFINITY : Number(line?.[1] ?? 1024);
+  } catch {
+    return 1024;
+  }
+}
+
+async function harness(
+  server: RunningServer,
+  args: string[],
+  cpu: number | null,
+): Promise<{ result: BenchResult | null; failure: string | null; cpuPercent: number | null }> {
+  const taskset = cpu !== null ? ["taskset", "-c", String(cpu)] : [];
+  const started = performance.now();
+  const proc = Bun.spawn(
+    [
+      ...taskset,
+      process.execPath,
+      resolve(ROOT, "bench/cli.ts"),
+      `127.0.0.1:${server.port}`,
+      ...args,
+      "--json",
+    ],
+    { cwd: ROOT, stdin: "ignore", stdout: "pipe", stderr: "pipe", timeout: 600_000 },
+  );
+  const [stdout, stderr, code] = await Promise.all([
+    new Response(proc.stdout).text(),
+    new Response(proc.stderr).text(),
+    proc.exited,
+  ]);
+  // The harness's own CPU over its whole life (start-up included), to show whether it was the bottleneck.
+  const wall = (performance.now() - started) / 1000;
+  const usage = proc.resourceUsage();
+  const cpuPercent = usage ? Math.round(Number(usage.cpuTime.total) / 1e4 / wall) : null;
+  const line = stdout.trim().split("\n").pop() ?? "";
+  if (!line.startsWith("{")) {
+    return {
+      result: null,
+      failure: `harness exited ${code}: ${stderr.trim().split("\n").pop()}`,
+      cpuPercent,
+    };
+  }
+  const result = JSON.parse(line) as BenchResult;
+  return {
+    result,
+    failure: code === 0 ? null : `harness exited ${code} with ${result.errorsTotal} errors`,
+    cpuPercent,
+  };
+}
+
+async function runOne(
+  shape: Shape,
+  spec: Parameters<typeof startServer>[0],
+  settings: Settings,
+  cpus: { server: number | null; harness: number | null },
+): Promise<CompareRun> {
+  const server = await startServer(spec, cpus.server);
+  try {
+    const base = [...shapeArgs(shape), "--title", `${spec.name} ${shape.name}`];
+    if (settings.warmup > 0)
+      await harness(server, [...base, "-d", String(settings.warmup)], cpus.harness);
+    const before = cpuSeconds(server.pid);
+    const metrics = server.metricsUrl ? ["--metrics-url", server.metricsUrl] : [];
+    const { result, failure, cpuPercent } = await harness(
+      server,
+      [...base, "-d", String(settings.duration), ...metrics],
+      cpus.harness,
+    );
+    const after = cpuSeconds(server.pid);
+    const mem = memory(server.pid);
+    return {
+      shape: shape.name,
+      server: spec.name,
+      result,
+      failure,
+      serverCpuSeconds:
+        before !== null && after !== null ? Math.round((after - before) * 100) / 100 : null,
+      serverPeakRssBytes: mem?.peakRssBytes ?? null,
+      harnessCpuPercent: cpuPercent,
+    };
+  } finally {
+    await server.stop();
+  }
+}
+
+async function main(argv: string[]): Promise<number> {
+  const settings = parseArgs(argv);
+  const machine = describeMachine();
+  const pinned = machine.taskset && machine.cores >= 2;
+  const cpus = pinned ? { server: 0, harness: 1 } : { server: null, harness: null };
+  const { servers: all, skipped } = prepareServers();
+  const servers = settings.servers ? all.filter((s) => settings.servers?.includes(s.name)) : all;
+  const notes: Skipped[] = [...skipped];
+  const limit = openFileLimit();
+  const shapes = SHAPES.filter((s) => settings.shapes === null || s.name.includes(settings.shapes));
+  const runnable = shapes.filter((s) => {
+    if (s.connections < 5000 || limit >= FDS_FOR_5000) return true;
+    notes.push({
+      name: s.name,
+      reason: `ulimit -n is ${limit}; this shape needs ${FDS_FOR_5000} (run: ulimit -n 65536)`,
+    });
+    return false;
+  });
+  for (const s of notes) process.stderr.write(`skipping ${s.name}: ${s.reason}\n`);
+  if (!pinned) process.stderr.write("not pinning: taskset missing or fewer than 2 cores\n");
+
+  const runs: CompareRun[] = [];
+  for (const shape of runnable) {
+    for (const spec of servers) {
+      process.stderr.write(`${shape.name} / ${spec.name}: `);
+      const run = await runOne(shape, spec, settings, cpus).catch(
+        (error: Error): CompareRun => ({
+          shape: shape.name,
+          server: spec.name,
+          result: null,
+          failure: error.message,
+          serverCpuSeconds: null,
+          serverPeakRssBytes: null,
+          harnessCpuPercent: null,
+        }),
+      );
+      runs.push(run);
+      process.stderr.write(
+        run.result
+          ? `${Math.round(run.result.messages.average).toLocaleString("en-US")} msg/s, p99 ${run.result.latency.p99} ms, server CPU ${run.serverCpuSeconds} s${run.failure ? ` (${run.failure})` : ""}\n`
+          : `failed: ${run.failure}\n`,
+      );
+    }
+  }
+
+  const date = new Date().toISOString();
+  const report: CompareReport = {
+    command: `npm run bench:compare${argv.length ? ` -- ${argv.join(" ")}` : ""}`,
+    date,
+    machine,
+    settings: { duration: settings.duration, warmup: settings.warmup, pinned },
+    skipped: notes,
+    runs,
+  };
+  const dir = resolve(ROOT, "bench/results");
+  mkdirSync(dir, { recursive: true });
+  const stem = resolve(dir, `compare-${date.replace(/[:.]/g, "-")}`);
+  writeFileSync(`${stem}.json`, `${JSON.stringify(report, null, 2)}\n`);
+  writeFileSync(`${stem}.html`, renderChartHtml(report));
+  process.stdout.write(printCompareTable(report));
+  process.stdout.write(`results: ${stem}.json\nchart:   ${stem}.html\n`);
+  return runs.some((r) => r.failure) ? 1 : 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    process.stderr.write(
+      `bench:compare: ${error instanceof Error ? error.message : String(error)}\n`,
+    );
+    process.exit(error instanceof EchodError ? error.exitCode : 1);
+  },
+);

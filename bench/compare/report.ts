@@ -1,0 +1,121 @@
+/**
+ * The comparison's results: the record kept for each (shape, server) run,
+ * the one table printed at the end (messages/s, MB/s, p99, server CPU per GB
+ * echoed, server CPU %, peak RSS, the harness's own CPU %, and each
+ * server's throughput over echod's on the same shape), and the results file written next to the chart.
+ */
+import Table from "cli-table3";
+import type { BenchResult } from "../aggregate.ts";
+import type { Machine } from "./machine.ts";
+import type { Skipped } from "./servers.ts";
+
+export interface CompareRun {
+  readonly shape: string;
+  readonly server: string;
+  /** The harness's --json report, or null if the run failed (see `failure`). */
+  readonly result: BenchResult | null;
+  readonly failure: string | null;
+  /** Server CPU seconds (utime + stime from /proc) over the measured run. */
+  readonly serverCpuSeconds: number | null;
+  /** Server peak RSS (VmHWM) at the end of the run. */
+  readonly serverPeakRssBytes: number | null;
+  /** The harness process's CPU time over its wall time, in percent of one core. */
+  readonly harnessCpuPercent: number | null;
+}
+
+export interface CompareReport {
+  readonly command: string;
+  readonly date: string;
+  readonly machine: Machine;
+  readonly settings: {
+    readonly duration: number;
+    readonly warmup: number;
+    readonly pinned: boolean;
+  };
+  readonly skipped: readonly Skipped[];
+  readonly runs: readonly CompareRun[];
+}
+
+export interface Row {
+  readonly shape: string;
+  readonly server: string;
+  readonly messagesPerSecond: number | null;
+  readonly megabytesPerSecond: number | null;
+  readonly p99Ms: number | null;
+  readonly cpuSecondsPerGB: number | null;
+  readonly cpuPercent: number | null;
+  readonly peakRssMiB: number | null;
+  readonly harnessCpuPercent: number | null;
+  readonly errors: number | null;
+  /** messages/s over echod's on the same shape. */
+  readonly ratio: number | null;
+}
+
+const round = (v: number, digits: number) => Math.round(v * 10 ** digits) / 10 ** digits;
+
+export function rows(report: CompareReport): Row[] {
+  const echod = new Map<string, number>();
+  for (const run of report.runs) {
+    if (run.server === "echod" && run.result) echod.set(run.shape, run.result.messages.average);
+  }
+  return report.runs.map((run) => {
+    const r = run.result;
+    const cpu = run.serverCpuSeconds;
+    const base = echod.get(run.shape);
+    return {
+      shape: run.shape,
+      server: run.server,
+      messagesPerSecond: r ? Math.round(r.messages.average) : null,
+      megabytesPerSecond: r ? round(r.bytes.average / 1e6, 1) : null,
+      p99Ms: r ? r.latency.p99 : null,
+      cpuSecondsPerGB:
+        r && cpu !== null && r.bytes.total > 0 ? round(cpu / (r.bytes.total / 1e9), 1) : null,
+      cpuPercent: r && cpu !== null && r.duration > 0 ? Math.round((100 * cpu) / r.duration) : null,
+      peakRssMiB:
+        run.serverPeakRssBytes === null ? null : round(run.serverPeakRssBytes / 1024 ** 2, 1),
+      harnessCpuPercent: run.harnessCpuPercent,
+      errors: r ? r.errorsTotal : null,
+      ratio: r && base ? round(r.messages.average / base, 2) : null,
+    };
+  });
+}
+
+export function printCompareTable(report: CompareReport): string {
+  const table = new Table({
+    head: [
+      "shape",
+      "server",
+      "msg/s",
+      "MB/s",
+      "p99 ms",
+      "CPU s/GB",
+      "CPU %",
+      "RSS MiB",
+      "harness CPU %",
+      "errors",
+      "x echod",
+    ],
+    style: { head: [], border: [] },
+  });
+  const show = (v: number | null) => (v === null ? "-" : v.toLocaleString("en-US"));
+  for (const row of rows(report)) {
+    table.push([
+      row.shape,
+      row.server,
+      show(row.messagesPerSecond),
+      show(row.megabytesPerSecond),
+      show(row.p99Ms),
+      show(row.cpuSecondsPerGB),
+      show(row.cpuPercent),
+      show(row.peakRssMiB),
+      show(row.harnessCpuPercent),
+      show(row.errors),
+      show(row.ratio),
+    ]);
+  }
+  const lines = [table.toString()];
+  for (const s of report.skipped) lines.push(`skipped ${s.name}: ${s.reason}`);
+  for (const run of report.runs)
+    if (run.failure) lines.push(`${run.server} on ${run.shape}: ${run.failure}`);
+  return `${lines.join("\n")}\n`;
+}

@@ -1,0 +1,190 @@
+/**
+ * The echo servers that `npm run bench:compare` runs: echod itself (the real
+ * CLI, `bun src/main.ts`, one process, metrics on) and the baselines of
+ * bench/baselines/ — Node.js `net` (always), Go with a goroutine per
+ * connection (built when `go` exists) and a single-threaded C epoll server
+ * (built when a C compiler exists). A baseline that cannot be built is
+ * skipped with the reason. Each server binds port 0 and says which port it
+ * got on stdout.
+ */
+import { mkdirSync } from "node:fs";
+import { resolve } from "node:path";
+import type { Subprocess } from "bun";
+
+export const ROOT = resolve(import.meta.dir, "../..");
+const BASELINES = resolve(ROOT, "bench/baselines");
+const BIN = resolve(BASELINES, "bin");
+
+export interface ServerSpec {
+  readonly name: string;
+  readonly command: readonly string[];
+  /** echod only: it serves /metrics on this port. */
+  readonly metricsPort: number | null;
+}
+
+export interface Skipped {
+  readonly name: string;
+  readonly reason: string;
+}
+
+function build(cmd: string[], cwd: string): string | null {
+  const out = Bun.spawnSync(cmd, {
+    cwd,
+    stdout: "pipe",
+    stderr: "pipe",
+    timeout: 300_000,
+    // The Go toolchain must not try to fetch anything: there is nothing to fetch.
+    env: { ...process.env, GOFLAGS: "", GOPROXY: "off", GOTOOLCHAIN: "local" },
+  });
+  return out.exitCode === 0
+    ? null
+    : `${cmd.join(" ")} failed: ${out.stderr.toString().trim().split("\n")[0]}`;
+}
+
+/** A free TCP port on loopback, found by binding port 0 and letting it go. */
+export function freePort(): number {
+  const listener = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+  const port = listener.port;
+  listener.stop(true);
+  return port;
+}
+
+/** echod and every baseline that can be built here; the rest as skipped, with why. */
+export function prepareServers(): { servers: ServerSpec[]; skipped: Skipped[] } {
+  mkdirSync(BIN, { recursive: true });
+  const servers: ServerSpec[] = [];
+  const skipped: Skipped[] = [];
+  const metricsPort = freePort();
+  servers.push({
+    name: "echod",
+    command: [
+      process.execPath,
+      resolve(ROOT, "src/main.ts"),
+      "--port",
+      "0",
+      "--host",
+      "127.0.0.1",
+      "--metrics-port",
+      String(metricsPort),
+      "--metrics-host",
+      "127.0.0.1",
+      "--log-level",
+      "info",
+    ],
+    metricsPort,
+  });
+
+  const node = Bun.which("node");
+  if (node)
+    servers.push({
+      name: "node",
+      command: [node, resolve(BASELINES, "node-echo.mjs"), "0"],
+      metricsPort: null,
+    });
+  else skipped.push({ name: "node", reason: "node is not on PATH" });
+
+  const go = Bun.which("go");
+  if (!go) {
+    skipped.push({ name: "go", reason: "go is not on PATH" });
+  } else {
+    const error = build(
+      [go, "build", "-o", resolve(BIN, "go-echo"), "main.go"],
+      resolve(BASELINES, "go-echo"),
+    );
+    if (error) skipped.push({ name: "go", reason: error });
+    else servers.push({ name: "go", command: [resolve(BIN, "go-echo"), "0"], metricsPort: null });
+  }
+
+  const cc = Bun.which("cc") ?? Bun.which("gcc") ?? Bun.which("clang");
+  if (!cc) {
+    skipped.push({ name: "c-epoll", reason: "no C compiler (cc, gcc, clang) on PATH" });
+  } else {
+    const error = build([cc, "-O2", "-o", resolve(BIN, "epoll-echo"), "epoll-echo.c"], BASELINES);
+    if (error) skipped.push({ name: "c-epoll", reason: error });
+    else
+      servers.push({
+        name: "c-epoll",
+        command: [resolve(BIN, "epoll-echo"), "0"],
+        metricsPort: null,
+      });
+  }
+  return { servers, skipped };
+}
+
+export interface RunningServer {
+  readonly pid: number;
+  readonly port: number;
+  /** echod's /metrics URL, once its admin server answers; null for the baselines. */
+  readonly metricsUrl: string | null;
+  stop(): Promise<void>;
+}
+
+/** Starts `spec` (pinned to `cpu` when given) and waits for the port it reports. */
+export async function startServer(spec: ServerSpec, cpu: number | null): Promise<RunningServer> {
+  const taskset = cpu !== null ? ["taskset", "-c", String(cpu)] : [];
+  const proc: Subprocess<"ignore", "pipe", "pipe"> = Bun.spawn([...taskset, ...spec.command], {
+    cwd: ROOT,
+    stdin: "ignore",
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  const port = await readPort(proc, 15_000).catch(async (error: Error) => {
+    proc.kill("SIGKILL");
+    const stderr = await new Response(proc.stderr).text();
+    throw new Error(`${spec.name} did not start: ${error.message} ${stderr.trim()}`);
+  });
+  void new Response(proc.stderr).text();
+  let metricsUrl: string | null = null;
+  if (spec.metricsPort !== null) {
+    const url = `http://127.0.0.1:${spec.metricsPort}/metrics`;
+    const ok = await fetch(url, { signal: AbortSignal.timeout(2000) }).then(
+      (r) => r.ok,
+      () => false,
+    );
+    metricsUrl = ok ? url : null;
+  }
+  return {
+    pid: proc.pid,
+    port,
+    metricsUrl,
+    async stop() {
+      proc.kill("SIGTERM");
+      const timer = setTimeout(() => proc.kill("SIGKILL"), 5000);
+      await proc.exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+/** Reads stdout until "listening PORT" (baselines) or echod's JSON "echod listening" line. */
+async function readPort(
+  proc: Subprocess<"ignore", "pipe", "pipe">,
+  timeoutMs: number,
+): Promise<number> {
+  const reader = proc.stdout.getReader();
+  const decoder = new TextDecoder();
+  let text = "";
+  const deadline = setTimeout(() => reader.cancel(), timeoutMs);
+  try {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done)
+        throw new Error(`no port line on stdout (got ${JSON.stringify(text.slice(0, 200))})`);
+      text += decoder.decode(value);
+      const plain = /^listening (\d+)$/m.exec(text);
+      if (plain) return Number(plain[1]);
+      const echod = /"echo":"[^"]*:(\d+)"/.exec(text);
+      if (echod) return Number(echod[1]);
+    }
+  } finally {
+    clearTimeout(deadline);
+    // Keep draining stdout so a chatty server never blocks on a full pipe.
+    void (async () => {
+      try {
+        for (;;) if ((await reader.read()).done) break;
+      } catch {
+        // Cancelled or closed.
+      }
+    })();
+  }
+}
