@@ -1,0 +1,173 @@
+/**
+ * The pieces of `npm run bench:compare`: each baseline server is a correct
+ * echo server under the harness (large pipelined messages force partial
+ * writes), /proc readings are sane, the table's ratios are to echod on the
+ * same shape, and the chart is one HTML file that needs no network.
+ */
+import { describe, expect, test } from "bun:test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { resolve } from "node:path";
+import type { BenchResult } from "../../bench/aggregate.ts";
+import { renderChartHtml } from "../../bench/compare/chart.ts";
+import { describeMachine } from "../../bench/compare/machine.ts";
+import { cpuSeconds, memory } from "../../bench/compare/proc.ts";
+import { type CompareReport, printCompareTable, rows } from "../../bench/compare/report.ts";
+import { type ServerSpec, startServer } from "../../bench/compare/servers.ts";
+import { jsonLine, ROOT, runBench } from "./helpers.ts";
+
+const BASELINES = resolve(ROOT, "bench/baselines");
+
+async function expectCorrectEcho(spec: ServerSpec): Promise<void> {
+  const server = await startServer(spec, null);
+  try {
+    const run = await runBench([
+      `127.0.0.1:${server.port}`,
+      "-c",
+      "4",
+      "-s",
+      "64KiB",
+      "-p",
+      "8",
+      "-d",
+      "0.5",
+      "-j",
+    ]);
+    const r = jsonLine(run);
+    expect(r.errorsTotal).toBe(0);
+    expect(run.code).toBe(0);
+    expect(r.bytes.total).toBeGreaterThan(8 * 65_536);
+  } finally {
+    await server.stop();
+  }
+}
+
+describe("baseline servers echo every byte", () => {
+  const out = mkdtempSync(resolve(tmpdir(), "echod-baselines-"));
+  process.on("exit", () => rmSync(out, { recursive: true, force: true }));
+
+  test("Node.js net", async () => {
+    await expectCorrectEcho({
+      name: "node",
+      command: ["node", resolve(BASELINES, "node-echo.mjs"), "0"],
+      metricsPort: null,
+    });
+  });
+
+  test.if(Bun.which("cc") !== null)(
+    "C epoll (partial writes wait in its buffer for EPOLLOUT)",
+    async () => {
+      const bin = resolve(out, "epoll-echo");
+      const cc = Bun.spawnSync([
+        "cc",
+        "-O2",
+        "-Wall",
+        "-Werror",
+        "-o",
+        bin,
+        resolve(BASELINES, "epoll-echo.c"),
+      ]);
+      expect(cc.stderr.toString()).toBe("");
+      expect(cc.exitCode).toBe(0);
+      await expectCorrectEcho({ name: "c-epoll", command: [bin, "0"], metricsPort: null });
+    },
+  );
+
+  test.if(Bun.which("go") !== null)(
+    "Go, a goroutine per connection",
+    async () => {
+      const bin = resolve(out, "go-echo");
+      const go = Bun.spawnSync(["go", "build", "-o", bin, "main.go"], {
+        cwd: resolve(BASELINES, "go-echo"),
+        env: { ...process.env, GOFLAGS: "", GOPROXY: "off", GOTOOLCHAIN: "local" },
+      });
+      expect(go.exitCode).toBe(0);
+      await expectCorrectEcho({ name: "go", command: [bin, "0"], metricsPort: null });
+    },
+    120_000,
+  );
+});
+
+describe("measurements and report", () => {
+  test("/proc readings of this process are plausible", () => {
+    let x = 0;
+    for (let i = 0; i < 5e6; i++) x += i;
+    expect(x).toBeGreaterThan(0);
+    expect(cpuSeconds(process.pid)).toBeGreaterThan(0);
+    const m = memory(process.pid);
+    expect(m?.rssBytes).toBeGreaterThan(1024 * 1024);
+    expect(m?.peakRssBytes).toBeGreaterThanOrEqual(m?.rssBytes ?? 0);
+    expect(cpuSeconds(2 ** 30)).toBeNull();
+  });
+
+  function fakeResult(average: number, bytes: number, p99: number): BenchResult {
+    return {
+      messages: { average },
+      bytes: { total: bytes, average: bytes / 5 },
+      latency: { p99 },
+      duration: 5,
+      errorsTotal: 0,
+    } as unknown as BenchResult;
+  }
+
+  const report: CompareReport = {
+    command: "npm run bench:compare",
+    date: "2026-01-01T00:00:00.000Z",
+    machine: describeMachine(),
+    settings: { duration: 5, warmup: 1, pinned: true },
+    skipped: [{ name: "go", reason: "go is not on PATH" }],
+    runs: [
+      {
+        shape: "a",
+        server: "echod",
+        result: fakeResult(1000, 2e9, 1.5),
+        failure: null,
+        serverCpuSeconds: 4,
+        serverPeakRssBytes: 50 * 1024 ** 2,
+        harnessCpuPercent: 60,
+      },
+      {
+        shape: "a",
+        server: "c-epoll",
+        result: fakeResult(1500, 3e9, 0.5),
+        failure: null,
+        serverCpuSeconds: 3,
+        serverPeakRssBytes: 2 * 1024 ** 2,
+        harnessCpuPercent: 90,
+      },
+      {
+        shape: "b",
+        server: "echod",
+        result: null,
+        failure: "echod did not start",
+        serverCpuSeconds: null,
+        serverPeakRssBytes: null,
+        harnessCpuPercent: null,
+      },
+    ],
+  };
+
+  test("ratios are to echod on the same shape; CPU per GB and CPU % from the server's /proc time", () => {
+    const [echod, c, failed] = rows(report);
+    expect(echod).toMatchObject({ ratio: 1, cpuSecondsPerGB: 2, cpuPercent: 80, peakRssMiB: 50 });
+    expect(c).toMatchObject({
+      ratio: 1.5,
+      cpuSecondsPerGB: 1,
+      cpuPercent: 60,
+      harnessCpuPercent: 90,
+    });
+    expect(failed).toMatchObject({ messagesPerSecond: null, ratio: null });
+    const text = printCompareTable(report);
+    expect(text).toContain("skipped go: go is not on PATH");
+    expect(text).toContain("echod on b: echod did not start");
+  });
+
+  test("the chart is a self-contained page: Chart.js inlined, no network", () => {
+    const html = renderChartHtml(report);
+    expect(html).toContain("new Chart(");
+    expect(html.length).toBeGreaterThan(100_000); // the library itself is inside
+    expect(html).not.toMatch(/<script[^>]+src=/);
+    expect(html).not.toMatch(/<link[^>]+href=/);
+    expect(html).toContain('"labels":["a","b"]');
+  });
+});
