@@ -2,14 +2,17 @@
  * The server's side of a run, read from echod's Prometheus `/metrics`
  * (`--metrics-url`): scraped before and after the run for the counters, and
  * every half second during it for the peak of the resident memory gauge.
- * Works with any exporter of the same names; a metric the target does not
- * expose is reported as null, not as zero.
+ * echod's own `echod_cpu_seconds_total` and `echod_resident_memory_bytes`
+ * cover every worker process, so they win over prom-client's `process_*`
+ * (the supervisor alone) when both are there. Works with any exporter of the
+ * same names; a metric the target does not expose is reported as null, not
+ * as zero.
  */
 
 export interface ServerSide {
-  /** process_cpu_seconds_total, after minus before. */
+  /** echod_cpu_seconds_total (else process_cpu_seconds_total), after minus before. */
   readonly cpuSeconds: number | null;
-  /** Highest process_resident_memory_bytes seen (before, during, after). */
+  /** Highest echod_resident_memory_bytes (else process_resident_memory_bytes) seen before, during and after. */
   readonly peakRssBytes: number | null;
   /** echod_backpressure_pauses_total, after minus before. */
   readonly backpressurePauses: number | null;
@@ -40,10 +43,25 @@ export async function scrape(url: string): Promise<Map<string, number>> {
   return parsePrometheus(await response.text());
 }
 
-const delta = (before: Map<string, number>, after: Map<string, number>, name: string) => {
-  const a = after.get(name);
-  const b = before.get(name);
-  return a === undefined || b === undefined ? null : Math.max(0, a - b);
+const CPU = ["echod_cpu_seconds_total", "process_cpu_seconds_total"];
+const RSS = ["echod_resident_memory_bytes", "process_resident_memory_bytes"];
+
+/** The first of `names` that both scrapes have, after minus before. */
+const delta = (before: Map<string, number>, after: Map<string, number>, names: string[]) => {
+  for (const name of names) {
+    const a = after.get(name);
+    const b = before.get(name);
+    if (a !== undefined && b !== undefined) return Math.max(0, a - b);
+  }
+  return null;
+};
+
+const first = (m: Map<string, number>, names: string[]) => {
+  for (const name of names) {
+    const v = m.get(name);
+    if (v !== undefined) return v;
+  }
+  return undefined;
 };
 
 export interface ServerWatch {
@@ -60,10 +78,10 @@ export async function watchServer(url: string, everyMs = 500): Promise<ServerWat
     throw new Error(`cannot scrape --metrics-url ${url}: ${(error as Error).message}`);
   }
   let scrapes = 1;
-  let peak = before.get("process_resident_memory_bytes") ?? null;
+  let peak = first(before, RSS) ?? null;
   const note = (m: Map<string, number>) => {
     scrapes++;
-    const rss = m.get("process_resident_memory_bytes");
+    const rss = first(m, RSS);
     if (rss !== undefined) peak = Math.max(peak ?? 0, rss);
   };
   let inFlight: Promise<void> | null = null;
@@ -93,10 +111,10 @@ export async function watchServer(url: string, everyMs = 500): Promise<ServerWat
         };
       }
       return {
-        cpuSeconds: delta(before, after, "process_cpu_seconds_total"),
+        cpuSeconds: delta(before, after, CPU),
         peakRssBytes: peak,
-        backpressurePauses: delta(before, after, "echod_backpressure_pauses_total"),
-        rejectedConnections: delta(before, after, "echod_connections_rejected_total"),
+        backpressurePauses: delta(before, after, ["echod_backpressure_pauses_total"]),
+        rejectedConnections: delta(before, after, ["echod_connections_rejected_total"]),
         scrapes,
       };
     },

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { parsePrometheus } from "../../bench/server-metrics.ts";
 import { resolveConfig } from "../../src/config.ts";
 import { type EchoServer, startEchoServer } from "../../src/echo/server.ts";
+import { spawnEchod } from "../helpers/spawn-echod.ts";
 import { jsonLine, runBench } from "./helpers.ts";
 
 let echod: EchoServer;
@@ -51,8 +52,11 @@ describe("the server's side of a run", () => {
         const rss = n === 1 ? 300_000_000 : 100_000_000 + n;
         return new Response(
           [
-            `process_cpu_seconds_total ${10 + n * 0.5}`,
-            `process_resident_memory_bytes ${rss}`,
+            // The daemon-wide figures win over the supervisor's own process_* ones.
+            `echod_cpu_seconds_total ${10 + n * 0.5}`,
+            `process_cpu_seconds_total ${1 + n * 0.1}`,
+            `echod_resident_memory_bytes ${rss}`,
+            `process_resident_memory_bytes ${rss / 10}`,
             `echod_backpressure_pauses_total ${n * 2}`,
             `echod_connections_rejected_total{reason="limit"} ${n}`,
             `echod_connections_rejected_total{reason="draining"} ${n * 3}`,
@@ -115,6 +119,49 @@ describe("the server's side of a run", () => {
       });
     } finally {
       metrics.stop(true);
+    }
+  });
+
+  test("against a real echod: its CPU, RSS and rejections at the connection limit", async () => {
+    const echodProc = await spawnEchod([
+      "0",
+      "--host",
+      "127.0.0.1",
+      "--metrics-port",
+      "0",
+      "--metrics-host",
+      "127.0.0.1",
+      "--max-connections",
+      "2",
+    ]);
+    try {
+      const run = await runBench([
+        `127.0.0.1:${echodProc.port}`,
+        "-c",
+        "4",
+        "-p",
+        "8",
+        "-d",
+        "1",
+        "--metrics-url",
+        `http://127.0.0.1:${echodProc.metricsPort}/metrics`,
+        "-j",
+      ]);
+      const r = jsonLine(run);
+      const server = r.server as NonNullable<typeof r.server>;
+      // Two connections echo; the other two are turned away at the limit, again and again.
+      expect(r.messages.total).toBeGreaterThan(0);
+      expect(r.mismatches).toBe(0);
+      expect(server.rejectedConnections).toBeGreaterThan(0);
+      const turnedAway = r.errors.short + r.errors.closed + r.errors.reset;
+      expect(turnedAway).toBeGreaterThan(0);
+      expect(turnedAway).toBeLessThanOrEqual(server.rejectedConnections as number);
+      expect(run.code).toBe(1);
+      expect(server.cpuSeconds).toBeGreaterThan(0);
+      expect(server.peakRssBytes).toBeGreaterThan(10 * 1024 * 1024);
+      expect(typeof server.backpressurePauses).toBe("number");
+    } finally {
+      echodProc.kill("SIGKILL");
     }
   });
 });
