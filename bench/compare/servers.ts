@@ -17,7 +17,10 @@ const BIN = resolve(BASELINES, "bin");
 
 export interface ServerSpec {
   readonly name: string;
+  /** The command without its listen address, which `startServer` appends. */
   readonly command: readonly string[];
+  /** The flag before the listen address, or null when it is the last positional argument. */
+  readonly hostFlag: string | null;
   /** echod only: it serves /metrics on this port. */
   readonly metricsPort: number | null;
 }
@@ -62,8 +65,6 @@ export function prepareServers(): { servers: ServerSpec[]; skipped: Skipped[] } 
       resolve(ROOT, "src/main.ts"),
       "--port",
       "0",
-      "--host",
-      "127.0.0.1",
       "--metrics-port",
       String(metricsPort),
       "--metrics-host",
@@ -71,6 +72,7 @@ export function prepareServers(): { servers: ServerSpec[]; skipped: Skipped[] } 
       "--log-level",
       "info",
     ],
+    hostFlag: "--host",
     metricsPort,
   });
 
@@ -79,6 +81,7 @@ export function prepareServers(): { servers: ServerSpec[]; skipped: Skipped[] } 
     servers.push({
       name: "node",
       command: [node, resolve(BASELINES, "node-echo.mjs"), "0"],
+      hostFlag: null,
       metricsPort: null,
     });
   else skipped.push({ name: "node", reason: "node is not on PATH" });
@@ -92,7 +95,13 @@ export function prepareServers(): { servers: ServerSpec[]; skipped: Skipped[] } 
       resolve(BASELINES, "go-echo"),
     );
     if (error) skipped.push({ name: "go", reason: error });
-    else servers.push({ name: "go", command: [resolve(BIN, "go-echo"), "0"], metricsPort: null });
+    else
+      servers.push({
+        name: "go",
+        command: [resolve(BIN, "go-echo"), "0"],
+        hostFlag: null,
+        metricsPort: null,
+      });
   }
 
   const cc = Bun.which("cc") ?? Bun.which("gcc") ?? Bun.which("clang");
@@ -105,6 +114,7 @@ export function prepareServers(): { servers: ServerSpec[]; skipped: Skipped[] } 
       servers.push({
         name: "c-epoll",
         command: [resolve(BIN, "epoll-echo"), "0"],
+        hostFlag: null,
         metricsPort: null,
       });
   }
@@ -113,21 +123,33 @@ export function prepareServers(): { servers: ServerSpec[]; skipped: Skipped[] } 
 
 export interface RunningServer {
   readonly pid: number;
+  readonly host: string;
   readonly port: number;
   /** echod's /metrics URL, once its admin server answers; null for the baselines. */
   readonly metricsUrl: string | null;
   stop(): Promise<void>;
 }
 
-/** Starts `spec` (pinned to `cpu` when given) and waits for the port it reports. */
-export async function startServer(spec: ServerSpec, cpu: number | null): Promise<RunningServer> {
+/**
+ * Starts `spec` on `host` (an IPv4 loopback address), pinned to `cpu` when
+ * given, and waits for the port it reports.
+ */
+export async function startServer(
+  spec: ServerSpec,
+  cpu: number | null,
+  host = "127.0.0.1",
+): Promise<RunningServer> {
   const taskset = cpu !== null ? ["taskset", "-c", String(cpu)] : [];
-  const proc: Subprocess<"ignore", "pipe", "pipe"> = Bun.spawn([...taskset, ...spec.command], {
-    cwd: ROOT,
-    stdin: "ignore",
-    stdout: "pipe",
-    stderr: "pipe",
-  });
+  const address = spec.hostFlag ? [spec.hostFlag, host] : [host];
+  const proc: Subprocess<"ignore", "pipe", "pipe"> = Bun.spawn(
+    [...taskset, ...spec.command, ...address],
+    {
+      cwd: ROOT,
+      stdin: "ignore",
+      stdout: "pipe",
+      stderr: "pipe",
+    },
+  );
   const port = await readPort(proc, 15_000).catch(async (error: Error) => {
     proc.kill("SIGKILL");
     const stderr = await new Response(proc.stderr).text();
@@ -145,6 +167,7 @@ export async function startServer(spec: ServerSpec, cpu: number | null): Promise
   }
   return {
     pid: proc.pid,
+    host,
     port,
     metricsUrl,
     async stop() {

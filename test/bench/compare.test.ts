@@ -50,6 +50,7 @@ describe("baseline servers echo every byte", () => {
     await expectCorrectEcho({
       name: "node",
       command: ["node", resolve(BASELINES, "node-echo.mjs"), "0"],
+      hostFlag: null,
       metricsPort: null,
     });
   });
@@ -69,7 +70,12 @@ describe("baseline servers echo every byte", () => {
       ]);
       expect(cc.stderr.toString()).toBe("");
       expect(cc.exitCode).toBe(0);
-      await expectCorrectEcho({ name: "c-epoll", command: [bin, "0"], metricsPort: null });
+      await expectCorrectEcho({
+        name: "c-epoll",
+        command: [bin, "0"],
+        hostFlag: null,
+        metricsPort: null,
+      });
     },
   );
 
@@ -82,7 +88,12 @@ describe("baseline servers echo every byte", () => {
         env: { ...process.env, GOFLAGS: "", GOPROXY: "off", GOTOOLCHAIN: "local" },
       });
       expect(go.exitCode).toBe(0);
-      await expectCorrectEcho({ name: "go", command: [bin, "0"], metricsPort: null });
+      await expectCorrectEcho({
+        name: "go",
+        command: [bin, "0"],
+        hostFlag: null,
+        metricsPort: null,
+      });
     },
     120_000,
   );
