@@ -8,6 +8,7 @@
  * machine's description) and a chart in compare-<time>.html.
  */
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import os from "node:os";
 import { resolve } from "node:path";
 import yargs from "yargs";
 import { EchodError, usageError } from "../src/errors.ts";
@@ -166,6 +167,7 @@ async function runOne(
 async function main(argv: string[]): Promise<number> {
   const settings = parseArgs(argv);
   const machine = describeMachine();
+  const loadAtStart = os.loadavg()[0] ?? 0;
   const pinned = machine.taskset && machine.cores >= 2;
   const cpus = pinned ? { server: 0, harness: 1 } : { server: null, harness: null };
   const { servers: all, skipped } = prepareServers();
@@ -217,6 +219,7 @@ async function main(argv: string[]): Promise<number> {
     date,
     machine,
     settings: { duration: settings.duration, warmup: settings.warmup, pinned },
+    loadAverage: { start: loadAtStart, end: os.loadavg()[0] ?? 0 },
     skipped: notes,
     runs,
   };

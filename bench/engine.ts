@@ -80,6 +80,8 @@ interface Run {
   connects: number;
   /** Connections not yet finished. */
   live: number;
+  /** When a message was last echoed (or the run began): amount mode gives up after --timeout without one. */
+  lastProgress: number;
   finish: () => void;
 }
 
@@ -136,6 +138,7 @@ export function runEngine(
       bytes: 0,
       connects: 0,
       live: o.connections,
+      lastProgress: performance.now(),
       finish: () => {},
     };
     const conns = Array.from(
@@ -201,7 +204,13 @@ export function runEngine(
     if (run.phase === "warmup") timers.push(setTimeout(startMeasuring, o.warmup * 1000));
     else startMeasuring();
     const tick = Math.max(10, Math.min(250, (o.timeout * 1000) / 4));
-    timers.push(setInterval(() => checkTimeouts(conns), tick));
+    timers.push(
+      setInterval(() => {
+        checkTimeouts(conns);
+        // Amount mode has no clock of its own: a server that never echoes must not keep it running.
+        if (o.amount !== null && performance.now() - run.lastProgress > o.timeout * 1000) stop();
+      }, tick),
+    );
     if (o.rate) timers.push(setInterval(() => sendDue(conns), 1));
     for (const c of conns) connect(c);
   });
@@ -356,6 +365,7 @@ function createHandlers(): SocketHandler<Conn> {
       if (done === 0) return;
 
       const now = performance.now();
+      run.lastProgress = now;
       if (measuring) {
         run.messages += done;
         const first = c.received;

@@ -20,7 +20,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#define BUF_SIZE (64 * 1024)
+/* Large enough that a 64 KiB message moves in one recv/send pair (echod reads up to 512 KiB). */
+#define BUF_SIZE (256 * 1024)
 #define MAX_EVENTS 256
 
 struct conn {

@@ -41,7 +41,7 @@ export function renderChartHtml(report: CompareReport): string {
     p99: dataset("p99Ms"),
   };
   const m = report.machine;
-  const caption = `${m.cpu}, ${m.cores} cores, ${m.kernel}; Bun ${m.bun}, Node ${m.node ?? "-"}, ${m.go ?? "no Go"}; ${report.settings.duration} s per shape, loopback${report.settings.pinned ? ", server and harness pinned to different cores" : ""}`;
+  const caption = `${m.cpu}, ${m.cores} cores, ${m.kernel}; Bun ${m.bun}, Node ${m.node ?? "-"}, ${m.go ?? "no Go"}; ${report.settings.duration} s per shape, loopback${report.settings.pinned ? ", server and harness pinned to different cores" : ""}; load average ${report.loadAverage.start} at start, ${report.loadAverage.end} at end`;
   return `<!doctype html>
 <html lang="en">
 <head>

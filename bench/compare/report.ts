@@ -32,6 +32,11 @@ export interface CompareReport {
     readonly warmup: number;
     readonly pinned: boolean;
   };
+  /**
+   * The machine's 1-minute load average when the comparison started and
+   * ended: above 1 on a 2-core machine means other work shared the cores.
+   */
+  readonly loadAverage: { readonly start: number; readonly end: number };
   readonly skipped: readonly Skipped[];
   readonly runs: readonly CompareRun[];
 }
@@ -113,7 +118,10 @@ export function printCompareTable(report: CompareReport): string {
       show(row.ratio),
     ]);
   }
-  const lines = [table.toString()];
+  const lines = [
+    table.toString(),
+    `load average (1 min) at start ${report.loadAverage.start}, at end ${report.loadAverage.end}, on ${report.machine.cores} cores`,
+  ];
   for (const s of report.skipped) lines.push(`skipped ${s.name}: ${s.reason}`);
   for (const run of report.runs)
     if (run.failure) lines.push(`${run.server} on ${run.shape}: ${run.failure}`);

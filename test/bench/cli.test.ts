@@ -230,6 +230,28 @@ describe("servers that misbehave", () => {
     expect(jsonLine(run).errors.refused).toBeGreaterThanOrEqual(2);
   });
 
+  test("--amount against a server that never answers gives up after --timeout instead of waiting forever", async () => {
+    const server = await startServer(() => {});
+    try {
+      const started = performance.now();
+      const run = await runBench([
+        `127.0.0.1:${server.port}`,
+        "-c",
+        "2",
+        "-a",
+        "100",
+        "--timeout",
+        "400ms",
+        "-j",
+      ]);
+      expect(run.code).toBe(1);
+      expect(jsonLine(run).errors.timeout).toBeGreaterThanOrEqual(2);
+      expect(performance.now() - started).toBeLessThan(5000);
+    } finally {
+      await server.close();
+    }
+  });
+
   test("a server that never answers: messages time out after --timeout", async () => {
     const server = await startServer(() => {});
     try {

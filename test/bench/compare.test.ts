@@ -126,6 +126,7 @@ describe("measurements and report", () => {
     date: "2026-01-01T00:00:00.000Z",
     machine: describeMachine(),
     settings: { duration: 5, warmup: 1, pinned: true },
+    loadAverage: { start: 0.5, end: 1.25 },
     skipped: [{ name: "go", reason: "go is not on PATH" }],
     runs: [
       {
@@ -170,6 +171,7 @@ describe("measurements and report", () => {
     expect(failed).toMatchObject({ messagesPerSecond: null, ratio: null });
     const text = printCompareTable(report);
     expect(text).toContain("skipped go: go is not on PATH");
+    expect(text).toContain("load average (1 min) at start 0.5, at end 1.25");
     expect(text).toContain("echod on b: echod did not start");
   });
 
