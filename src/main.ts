@@ -4,11 +4,13 @@
  * installs signal handlers and exits the process. Everything else is a
  * library that the tests and the bench call directly.
  */
+import { type AdminServer, startAdminServer } from "./admin/server.ts";
 import { parseCli } from "./cli.ts";
 import { type Config, resolveConfig } from "./config.ts";
 import { startEchoServer } from "./echo/server.ts";
 import { EchodError } from "./errors.ts";
 import { createLogger } from "./log.ts";
+import { createMetrics } from "./metrics.ts";
 
 async function main(argv: readonly string[]): Promise<number> {
   const cli = parseCli(argv, process.env);
@@ -27,25 +29,59 @@ async function main(argv: readonly string[]): Promise<number> {
 async function serve(config: Config): Promise<number> {
   const log = createLogger(config.logLevel, config.logFormat);
   const echo = startEchoServer(config, { log });
+  let ready = true;
+  let admin: AdminServer | null = null;
+  if (config.metrics) {
+    const metrics = createMetrics({
+      stats: () => echo.stats,
+      ready: () => ready,
+      maxConnections: config.maxConnections,
+    });
+    try {
+      admin = startAdminServer({
+        host: config.metricsHost,
+        port: config.metricsPort,
+        metrics,
+        ready: () => ready,
+      });
+    } catch (error) {
+      await echo.stop(0);
+      throw error;
+    }
+  }
+
   // Handlers go in before the "listening" line: a supervisor may signal as soon as it sees it.
   const stopped = new Promise<number>((resolve) => {
     let signals = 0;
-    const onSignal = (signal: NodeJS.Signals) => {
+    const onSignal = async (signal: NodeJS.Signals) => {
       signals++;
       if (signals > 1) {
         log.warn({ signal }, "second signal: exiting at once");
         process.exit(1);
       }
-      log.info({ signal, shutdownTimeout: config.shutdownTimeout }, "shutting down");
-      echo.stop().then((summary) => {
-        log.info(summary, "echod stopped");
-        resolve(0);
-      });
+      // Not-ready first, so that load balancers stop sending new clients, then drain.
+      ready = false;
+      log.info(
+        { signal, shutdownDelay: config.shutdownDelay, shutdownTimeout: config.shutdownTimeout },
+        "shutting down",
+      );
+      if (config.shutdownDelay > 0) await Bun.sleep(config.shutdownDelay * 1000);
+      const summary = await echo.stop();
+      await admin?.stop();
+      log.info(summary, "echod stopped");
+      resolve(0);
     };
     process.on("SIGTERM", onSignal);
     process.on("SIGINT", onSignal);
   });
-  log.info({ config, echo: address(config.host, echo.port) }, "echod listening");
+  log.info(
+    {
+      config,
+      echo: address(config.host, echo.port),
+      ...(admin ? { admin: address(config.metricsHost, admin.port) } : {}),
+    },
+    "echod listening",
+  );
   return stopped;
 }
 
