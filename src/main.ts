@@ -7,10 +7,10 @@
 import { type AdminServer, startAdminServer } from "./admin/server.ts";
 import { parseCli } from "./cli.ts";
 import { type Config, resolveConfig } from "./config.ts";
-import { startEchoServer } from "./echo/server.ts";
 import { EchodError } from "./errors.ts";
 import { createLogger } from "./log.ts";
 import { createMetrics } from "./metrics.ts";
+import { type EchoRuntime, startRuntime } from "./runtime.ts";
 
 async function main(argv: readonly string[]): Promise<number> {
   const cli = parseCli(argv, process.env);
@@ -28,24 +28,22 @@ async function main(argv: readonly string[]): Promise<number> {
 
 async function serve(config: Config): Promise<number> {
   const log = createLogger(config.logLevel, config.logFormat);
-  const echo = startEchoServer(config, { log });
-  let ready = true;
+  const echo = await startRuntime(config, log);
+  let shuttingDown = false;
+  const ready = () => !shuttingDown && echo.ready();
   let admin: AdminServer | null = null;
   if (config.metrics) {
-    const metrics = createMetrics({
-      stats: () => echo.stats,
-      ready: () => ready,
-      maxConnections: config.maxConnections,
-    });
+    const metrics = createMetrics({ ...bind(echo), ready, maxConnections: config.maxConnections });
     try {
       admin = startAdminServer({
         host: config.metricsHost,
         port: config.metricsPort,
         metrics,
-        ready: () => ready,
+        ready,
+        ...(echo.refresh ? { refresh: () => echo.refresh?.() ?? Promise.resolve() } : {}),
       });
     } catch (error) {
-      await echo.stop(0);
+      await echo.stop();
       throw error;
     }
   }
@@ -60,7 +58,7 @@ async function serve(config: Config): Promise<number> {
         process.exit(1);
       }
       // Not-ready first, so that load balancers stop sending new clients, then drain.
-      ready = false;
+      shuttingDown = true;
       log.info(
         { signal, shutdownDelay: config.shutdownDelay, shutdownTimeout: config.shutdownTimeout },
         "shutting down",
@@ -78,11 +76,21 @@ async function serve(config: Config): Promise<number> {
     {
       config,
       echo: address(config.host, echo.port),
+      ...(config.workers > 1 ? { workers: echo.pids() } : {}),
       ...(admin ? { admin: address(config.metricsHost, admin.port) } : {}),
     },
     "echod listening",
   );
   return stopped;
+}
+
+/** The runtime's readers as plain functions for the metrics source. */
+function bind(echo: EchoRuntime) {
+  return {
+    stats: () => echo.stats(),
+    resources: () => echo.resources(),
+    workers: () => echo.workers(),
+  };
 }
 
 function address(host: string, port: number): string {

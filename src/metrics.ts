@@ -18,10 +18,27 @@ import { VERSION } from "./version.ts";
 
 /** What the metrics read at scrape time. */
 export interface MetricsSource {
-  /** Counters of the echo listener(s), summed if there are several. */
+  /** Counters of the echo listener(s), summed over workers if there are several. */
   stats(): EchoStats;
   ready(): boolean;
   readonly maxConnections: number;
+  /** CPU seconds and resident bytes of the whole daemon (all its processes). */
+  resources(): DaemonResources;
+  /** Worker processes running now and restarts so far. */
+  workers(): { running: number; restarts: number };
+  /** Called before each scrape, so that worker counters can be fetched first. */
+  refresh?(): Promise<void>;
+}
+
+export interface DaemonResources {
+  cpuSeconds: number;
+  residentBytes: number;
+}
+
+/** This process's own CPU seconds and RSS. */
+export function ownResources(): DaemonResources {
+  const { user, system } = process.cpuUsage();
+  return { cpuSeconds: (user + system) / 1e6, residentBytes: process.memoryUsage.rss() };
 }
 
 type AnyRegistry = Registry<RegistryContentType>;
@@ -133,6 +150,34 @@ function createRegistry(source: MetricsSource, contentType: RegistryContentType)
     registers,
     collect() {
       this.set(source.ready() ? 1 : 0);
+    },
+  });
+  new client.Gauge({
+    name: "echod_workers",
+    help: "Echo worker processes running now (1 when echo runs in the main process).",
+    registers,
+    collect() {
+      this.set(source.workers().running);
+    },
+  });
+  counter(
+    registers,
+    "echod_worker_restarts_total",
+    "Worker processes restarted after they died.",
+    () => source.workers().restarts,
+  );
+  counter(
+    registers,
+    "echod_cpu_seconds_total",
+    "CPU seconds (user and system) of the whole daemon, all worker processes included.",
+    () => source.resources().cpuSeconds,
+  );
+  new client.Gauge({
+    name: "echod_resident_memory_bytes",
+    help: "Resident memory of the whole daemon, all worker processes included.",
+    registers,
+    collect() {
+      this.set(source.resources().residentBytes);
     },
   });
   new client.Gauge({

@@ -12,6 +12,8 @@ export interface AdminOptions {
   readonly host: string;
   readonly port: number;
   readonly metrics: MetricsRegistries;
+  /** Fetches fresh counters (from worker processes) before a scrape. */
+  readonly refresh?: () => Promise<void>;
   /** True while echod accepts connections (drives /readyz). */
   readonly ready: () => boolean;
 }
@@ -70,6 +72,7 @@ async function route(request: Request, options: AdminOptions): Promise<Response>
       ? new Response("ready\n", { headers: TEXT })
       : new Response("not ready\n", { status: 503, headers: TEXT });
   }
+  await options.refresh?.();
   const registry = registryFor(options.metrics, request.headers.get("accept"));
   return new Response(await registry.metrics(), {
     headers: { "content-type": registry.contentType },
