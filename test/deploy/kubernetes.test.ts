@@ -50,6 +50,7 @@ const config = resolveConfig(
       maxBuffer: env.ECHOD_MAX_BUFFER,
       shutdownDelay: env.ECHOD_SHUTDOWN_DELAY,
       shutdownTimeout: env.ECHOD_SHUTDOWN_TIMEOUT,
+      workers: env.ECHOD_WORKERS,
     }).filter(([, v]) => v !== undefined),
   ),
 );
@@ -165,6 +166,11 @@ describe("deploy/kubernetes: the objects agree with each other and with echod", 
     expect(quantity(limits.memory)).toBeGreaterThan(worst + idleRss);
   });
 
+  test("runs no more worker processes than the CPU limit has cores", () => {
+    const cores = Math.max(1, Math.ceil(quantity(container.resources.limits.cpu)));
+    expect(config.workers).toBeLessThanOrEqual(cores);
+  });
+
   test("the Service selects the pods and targets the named container ports", () => {
     expect(matches(service.spec.selector, pod.metadata.labels)).toBe(true);
     const byName = Object.fromEntries(service.spec.ports.map((p: Any) => [p.name, p]));
@@ -223,7 +229,8 @@ beforeAll(async () => {
     },
   );
   const text = await (await fetch(`http://127.0.0.1:${echod.metricsPort}/metrics`)).text();
-  idleRss = Number(/^process_resident_memory_bytes (\S+)$/m.exec(text)?.[1]);
+  // All of the daemon's processes (the primary and any --workers), not the primary alone.
+  idleRss = Number(/^echod_resident_memory_bytes (\S+)$/m.exec(text)?.[1]);
 });
 
 afterAll(() => echod?.proc.kill("SIGKILL"));

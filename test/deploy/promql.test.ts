@@ -122,7 +122,7 @@ describe("every PromQL expression names only what a live echod exports", () => {
     for (const expr of bad) expect(checkQuery({ where: "t", expr }, new Set())).not.toEqual([]);
   });
 
-  test("the dashboard covers connections, throughput both ways, buffering, backpressure, rejections, close reasons, CPU and memory", () => {
+  test("the dashboard covers connections, throughput both ways, buffering, backpressure, rejections, close reasons, CPU, memory and workers", () => {
     const used = new Set(dashboard.flatMap((q) => analyse(q.expr).selectors.map((s) => s.metric)));
     for (const name of [
       "echod_connections_active",
@@ -132,8 +132,10 @@ describe("every PromQL expression names only what a live echod exports", () => {
       "echod_backpressure_pauses_total",
       "echod_connections_rejected_total",
       "echod_connections_closed_total",
-      "process_cpu_seconds_total",
-      "process_resident_memory_bytes",
+      "echod_cpu_seconds_total",
+      "echod_resident_memory_bytes",
+      "echod_workers",
+      "echod_worker_restarts_total",
     ]) {
       expect(used).toContain(name);
     }
