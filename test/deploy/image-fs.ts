@@ -14,6 +14,7 @@
  */
 import {
   chmodSync,
+  copyFileSync,
   cpSync,
   existsSync,
   mkdirSync,
@@ -22,7 +23,6 @@ import {
   readFileSync,
   rmSync,
   statSync,
-  symlinkSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, posix, relative } from "node:path";
@@ -73,9 +73,11 @@ export function assembleImage(stage = finalStage(readDockerfile())): ImageFs {
       copyFromDepsStage(copy.from, copy.sources, hostPath(copy.dest));
     }
   }
-  // The runtime's `bun` at the path of the official images, and a home the user cannot write.
+  // The runtime's `bun` at the path of the official images (a copy, not a link: the image's
+  // user must not need access to the checkout), and a home the user cannot write.
   mkdirSync(join(root, "usr/local/bin"), { recursive: true });
-  symlinkSync(process.execPath, join(root, "usr/local/bin/bun"));
+  copyFileSync(process.execPath, join(root, "usr/local/bin/bun"));
+  chmodSync(join(root, "usr/local/bin/bun"), 0o755);
   mkdirSync(join(root, "home/bun"), { recursive: true });
   return {
     root,
