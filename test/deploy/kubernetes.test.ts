@@ -8,7 +8,7 @@
  * against the connection and buffer limits.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "yaml";
 import { resolveConfig } from "../../src/config.ts";
@@ -24,6 +24,7 @@ import {
   schemaErrors,
   TYPES,
 } from "./manifests.ts";
+import { typecheck } from "./typecheck.ts";
 
 // biome-ignore lint/suspicious/noExplicitAny: manifests are untyped YAML, checked by the schemas above
 type Any = any;
@@ -76,39 +77,15 @@ describe("deploy/kubernetes: schemas", () => {
   test("no manifest has a field the API does not define (tsc excess-property check)", () => {
     // The JSON schemas allow unknown fields (the API server drops or rejects them);
     // the models' TypeScript interfaces do not, for object literals.
-    const dir = join(ROOT, ".tmp", `k8s-types-${process.pid}`);
-    mkdirSync(dir, { recursive: true });
-    try {
-      const lines = manifests.map((m, i) => {
+    const result = typecheck(
+      manifests.map((m) => {
         const type = TYPES[kindKey(m.object)];
         if (!type) throw new Error(`no type for ${kindKey(m.object)}`);
-        return `import type { ${type.name} as T${i} } from "${type.module}";\nexport const m${i}: T${i} = ${JSON.stringify(m.object)};`;
-      });
-      writeFileSync(join(dir, "manifests.ts"), `${lines.join("\n")}\n`);
-      const tsc = Bun.spawnSync(
-        [
-          join(ROOT, "node_modules/.bin/tsc"),
-          "--ignoreConfig",
-          "--noEmit",
-          "--strict",
-          "--skipLibCheck",
-          "--module",
-          "preserve",
-          "--moduleResolution",
-          "bundler",
-          "--target",
-          "esnext",
-          "--types",
-          "",
-          join(dir, "manifests.ts"),
-        ],
-        { cwd: ROOT, stdout: "pipe", stderr: "pipe", timeout: 120_000 },
-      );
-      expect(tsc.stdout.toString() + tsc.stderr.toString()).toBe("");
-      expect(tsc.exitCode).toBe(0);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+        return { module: type.module, type: type.name, value: m.object };
+      }),
+    );
+    expect(result.output).toBe("");
+    expect(result.code).toBe(0);
   });
 });
 
