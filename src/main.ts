@@ -33,7 +33,7 @@ async function serve(config: Config): Promise<number> {
   const ready = () => !shuttingDown && echo.ready();
   let admin: AdminServer | null = null;
   if (config.metrics) {
-    const metrics = createMetrics({ ...bind(echo), ready, maxConnections: config.maxConnections });
+    const metrics = createMetrics({ ...bind(echo), ready });
     try {
       admin = startAdminServer({
         host: config.metricsHost,

@@ -21,7 +21,6 @@ export interface MetricsSource {
   /** Counters of the echo listener(s), summed over workers if there are several. */
   stats(): EchoStats;
   ready(): boolean;
-  readonly maxConnections: number;
   /** CPU seconds and resident bytes of the whole daemon (all its processes). */
   resources(): DaemonResources;
   /** Worker processes running now and restarts so far. */
@@ -141,9 +140,12 @@ function createRegistry(source: MetricsSource, contentType: RegistryContentType)
   );
   new client.Gauge({
     name: "echod_max_connections",
-    help: "The configured connection limit (--max-connections).",
+    help: "The connection limit in force: --max-connections, or lower under a low open-files limit.",
     registers,
-  }).set(source.maxConnections);
+    collect() {
+      this.set(stats().maxConnections);
+    },
+  });
   new client.Gauge({
     name: "echod_ready",
     help: "1 while echod accepts connections, 0 before it listens and once shutdown begins.",

@@ -14,7 +14,7 @@ import {
   enqueue,
   flush,
 } from "./connection.ts";
-import { type CloseReason, type EchoStats, observeDuration } from "./stats.ts";
+import { type CloseReason, type EchoStats, observeDuration, type RejectReason } from "./stats.ts";
 
 /** How many bytes of each connection --log-data dumps, in total. */
 export const LOG_DATA_CAP = 64;
@@ -24,6 +24,8 @@ export interface EchoContext {
   readonly stats: EchoStats;
   readonly log: Logger;
   readonly maxConnections: number;
+  /** Why a connection past maxConnections is rejected: the flag, or the open-files limit. */
+  readonly limitReason: RejectReason;
   /** High-water mark: pause reading above this many queued bytes. */
   readonly highWater: number;
   /** Low-water mark: resume reading at or below this many queued bytes. */
@@ -49,8 +51,6 @@ export function createHandlers(ctx: EchoContext): SocketHandler<Connection> {
         reject(ctx, socket as EchoSocket);
         return;
       }
-      // Accepted sockets carry a 120 s Bun timeout; idleness is ours to judge (see sweepIdle).
-      socket.timeout(0);
       socket.data = createConnection(
         performance.now(),
         `${socket.remoteAddress}:${socket.remotePort}`,
@@ -123,11 +123,6 @@ export function createHandlers(ctx: EchoContext): SocketHandler<Connection> {
       if (conn.queued === 0 || conn.lingering) finish(socket, conn);
     },
 
-    timeout(socket) {
-      // Only rejected sockets arm Bun's timer: cut those whose peer never closed.
-      if (socket.data === undefined) socket.terminate();
-    },
-
     error(socket, error) {
       const conn = socket.data;
       if (conn !== undefined && conn.reason === null) conn.reason = reasonForError(error);
@@ -190,25 +185,27 @@ function reasonForError(error: Error): CloseReason {
 }
 
 function reject(ctx: EchoContext, socket: EchoSocket): void {
-  ctx.stats.rejected.max_connections++;
+  ctx.stats.rejected[ctx.limitReason]++;
   ctx.rejectedSinceLog++;
-  const now = performance.now();
-  if (now - ctx.lastRejectLog >= 1000) {
-    ctx.log.warn(
-      {
-        reason: "max_connections",
-        rejected: ctx.rejectedSinceLog,
-        maxConnections: ctx.maxConnections,
-        remote: `${socket.remoteAddress}:${socket.remotePort}`,
-      },
-      "connection rejected",
-    );
-    ctx.rejectedSinceLog = 0;
-    ctx.lastRejectLog = now;
-  }
-  // FIN now; a peer that never closes its side is cut by Bun's timer (~4 s sweep).
-  socket.timeout(2);
+  logRejections(ctx, performance.now());
+  // FIN now. Bun closes the descriptor right away (the kernel finishes the
+  // handshake), so rejected connections hold no file descriptor.
   socket.end();
+}
+
+/**
+ * Logs rejections at most once a second, with the count since the last line,
+ * so that a flood cannot flood the log. The idle sweep calls this too, so the
+ * last burst is always reported.
+ */
+export function logRejections(ctx: EchoContext, now: number): void {
+  if (ctx.rejectedSinceLog === 0 || now - ctx.lastRejectLog < 1000) return;
+  ctx.log.warn(
+    { reason: ctx.limitReason, rejected: ctx.rejectedSinceLog, maxConnections: ctx.maxConnections },
+    "connections rejected",
+  );
+  ctx.rejectedSinceLog = 0;
+  ctx.lastRejectLog = now;
 }
 
 function logData(ctx: EchoContext, conn: Connection, chunk: Uint8Array, length: number): void {

@@ -8,7 +8,8 @@ import type { Config } from "../config.ts";
 import { EchodError } from "../errors.ts";
 import { createSilentLogger, type Logger } from "../log.ts";
 import type { Connection, EchoSocket } from "./connection.ts";
-import { createHandlers, type EchoContext, finish } from "./handlers.ts";
+import { connectionLimit, FD_RESERVE, openFilesLimit } from "./fd-limit.ts";
+import { createHandlers, type EchoContext, finish, logRejections } from "./handlers.ts";
 import { createStats, type EchoStats } from "./stats.ts";
 
 export interface StartOptions {
@@ -41,10 +42,24 @@ type ListenOptions = TCPSocketListenOptions<Connection> & { reusePort?: boolean 
 
 export function startEchoServer(config: Config, options: StartOptions = {}): EchoServer {
   const log = options.log ?? createSilentLogger();
+  const openFiles = openFilesLimit();
+  const maxConnections = connectionLimit(config.maxConnections, openFiles);
+  if (maxConnections < config.maxConnections) {
+    log.warn(
+      {
+        maxConnections: config.maxConnections,
+        effective: maxConnections,
+        openFilesLimit: openFiles,
+        reserve: FD_RESERVE,
+      },
+      "the open-files limit lowers the connection limit (raise ulimit -n to lift it)",
+    );
+  }
   const ctx: EchoContext = {
-    stats: createStats(),
+    stats: createStats(maxConnections),
     log,
-    maxConnections: config.maxConnections,
+    maxConnections,
+    limitReason: maxConnections < config.maxConnections ? "fd_limit" : "max_connections",
     highWater: config.maxBuffer,
     lowWater: Math.floor(config.maxBuffer / 2),
     debug: log.isLevelEnabled("debug"),
@@ -96,6 +111,7 @@ export function startEchoServer(config: Config, options: StartOptions = {}): Ech
 
 function sweepIdle(ctx: EchoContext, idleMs: number, tickMs: number): void {
   ctx.now = performance.now();
+  logRejections(ctx, ctx.now);
   if (idleMs <= 0) return;
   // lastActive lags real time by up to one tick, so wait one tick more: never early.
   const cutoff = ctx.now - idleMs - tickMs;

@@ -135,7 +135,7 @@ export async function startWorkers(config: Config, log: Logger): Promise<EchoRun
 
   /** Folds a dead worker's counters into `retired`; its gauges die with it. */
   const retire = (slot: Slot) => {
-    addStats(retired, { ...slot.stats, active: 0, bufferedBytes: 0 });
+    addStats(retired, { ...slot.stats, active: 0, bufferedBytes: 0, maxConnections: 0 });
     retiredCpu += slot.resources.cpuSeconds;
     slot.stats = createStats();
     slot.resources = { cpuSeconds: 0, residentBytes: 0 };
