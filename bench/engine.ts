@@ -184,6 +184,9 @@ export function runEngine(
       finalSample();
       run.phase = "stopping";
       for (const c of conns) settle(c);
+      // Echoes still in flight get --timeout; a connect the server never answers (a full
+      // backlog drops SYNs, which the kernel retries for minutes) gets no longer than that.
+      timers.push(setTimeout(() => abandon(conns), o.timeout * 1000 + 1000));
     };
 
     run.finish = () => {
@@ -260,6 +263,16 @@ function settle(c: Conn): void {
   if ((run.phase === "stopping" || run.budget <= 0) && c.sent === c.received) {
     c.closing = true;
     c.socket.end();
+  }
+}
+
+/** Ends the run's last connections by force, counting each one still connecting as a timeout. */
+function abandon(conns: readonly Conn[]): void {
+  for (const c of conns) {
+    if (c.done) continue;
+    if (c.socket === null) c.run.errors.timeout++;
+    else if (!c.closing) fail(c, "timeout");
+    finishConn(c);
   }
 }
 

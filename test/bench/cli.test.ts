@@ -252,6 +252,42 @@ describe("servers that misbehave", () => {
     }
   });
 
+  test.if(Bun.which("python3") !== null)(
+    "a listener that never accepts (full backlog): connects time out and the run still ends",
+    async () => {
+      // python3 listens with a backlog of 1 and never calls accept(): once the queue is
+      // full the kernel drops further SYNs, and a connect() would retry them for minutes.
+      const listener = Bun.spawn(
+        [
+          "python3",
+          "-c",
+          "import socket,sys,time\ns=socket.socket()\ns.bind(('127.0.0.1',0))\ns.listen(1)\nprint(s.getsockname()[1],flush=True)\ntime.sleep(30)",
+        ],
+        { stdout: "pipe", stderr: "ignore" },
+      );
+      try {
+        const reader = listener.stdout.getReader();
+        const port = Number(new TextDecoder().decode((await reader.read()).value).trim());
+        const started = performance.now();
+        const run = await runBench([
+          `127.0.0.1:${port}`,
+          "-c",
+          "6",
+          "-d",
+          "0.5",
+          "--timeout",
+          "0.5",
+          "-j",
+        ]);
+        expect(run.code).toBe(1);
+        expect(jsonLine(run).errors.timeout).toBeGreaterThanOrEqual(1);
+        expect(performance.now() - started).toBeLessThan(6000);
+      } finally {
+        listener.kill("SIGKILL");
+      }
+    },
+  );
+
   test("a server that never answers: messages time out after --timeout", async () => {
     const server = await startServer(() => {});
     try {
