@@ -164,6 +164,15 @@ async function runOne(
   }
 }
 
+function gitCommit(): string | null {
+  const out = Bun.spawnSync(["git", "describe", "--always", "--dirty"], {
+    cwd: ROOT,
+    stdout: "pipe",
+    stderr: "ignore",
+  });
+  return out.exitCode === 0 ? out.stdout.toString().trim() : null;
+}
+
 async function main(argv: string[]): Promise<number> {
   const settings = parseArgs(argv);
   const machine = describeMachine();
@@ -216,6 +225,7 @@ async function main(argv: string[]): Promise<number> {
   const date = new Date().toISOString();
   const report: CompareReport = {
     command: `npm run bench:compare${argv.length ? ` -- ${argv.join(" ")}` : ""}`,
+    commit: gitCommit(),
     date,
     machine,
     settings: { duration: settings.duration, warmup: settings.warmup, pinned },

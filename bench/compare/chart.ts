@@ -52,7 +52,7 @@ export function renderChartHtml(report: CompareReport): string {
 <body>
 <h1>echod vs baseline echo servers</h1>
 <p>${escapeHtml(caption)}</p>
-<p><code>${escapeHtml(report.command)}</code>, ${escapeHtml(report.date)}${report.skipped.map((s) => `; skipped ${escapeHtml(s.name)}: ${escapeHtml(s.reason)}`).join("")}</p>
+<p><code>${escapeHtml(report.command)}</code> at ${escapeHtml(report.commit ?? "unknown commit")}, ${escapeHtml(report.date)}${report.skipped.map((s) => `; skipped ${escapeHtml(s.name)}: ${escapeHtml(s.reason)}`).join("")}</p>
 <figure><canvas id="throughput"></canvas></figure>
 <figure><canvas id="p99"></canvas></figure>
 <script>${inline(chartJs())}</script>

@@ -25,6 +25,8 @@ export interface CompareRun {
 
 export interface CompareReport {
   readonly command: string;
+  /** `git describe --always --dirty` of the checkout, or null outside git. */
+  readonly commit: string | null;
   readonly date: string;
   readonly machine: Machine;
   readonly settings: {

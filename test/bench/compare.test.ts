@@ -123,6 +123,7 @@ describe("measurements and report", () => {
 
   const report: CompareReport = {
     command: "npm run bench:compare",
+    commit: "abc1234",
     date: "2026-01-01T00:00:00.000Z",
     machine: describeMachine(),
     settings: { duration: 5, warmup: 1, pinned: true },
