@@ -17,7 +17,12 @@ import type { BenchResult } from "./aggregate.ts";
 import { renderChartHtml } from "./compare/chart.ts";
 import { describeMachine } from "./compare/machine.ts";
 import { cpuSeconds, memory } from "./compare/proc.ts";
-import { type CompareReport, type CompareRun, printCompareTable } from "./compare/report.ts";
+import {
+  type CompareReport,
+  type CompareRun,
+  markdownTable,
+  printCompareTable,
+} from "./compare/report.ts";
 import {
   prepareServers,
   ROOT,
@@ -238,8 +243,9 @@ async function main(argv: string[]): Promise<number> {
   const stem = resolve(dir, `compare-${date.replace(/[:.]/g, "-")}`);
   writeFileSync(`${stem}.json`, `${JSON.stringify(report, null, 2)}\n`);
   writeFileSync(`${stem}.html`, renderChartHtml(report));
+  writeFileSync(`${stem}.md`, markdownTable(report));
   process.stdout.write(printCompareTable(report));
-  process.stdout.write(`results: ${stem}.json\nchart:   ${stem}.html\n`);
+  process.stdout.write(`results: ${stem}.json\nchart:   ${stem}.html\ntable:   ${stem}.md\n`);
   return runs.some((r) => r.failure) ? 1 : 0;
 }
 

@@ -129,3 +129,23 @@ export function printCompareTable(report: CompareReport): string {
     if (run.failure) lines.push(`${run.server} on ${run.shape}: ${run.failure}`);
   return `${lines.join("\n")}\n`;
 }
+
+/** The same table in Markdown, with the run's provenance, for the README (written as compare-TIME.md). */
+export function markdownTable(report: CompareReport): string {
+  const m = report.machine;
+  const show = (v: number | null) => (v === null ? "-" : v.toLocaleString("en-US"));
+  const lines = [
+    `\`${report.command}\` at ${report.commit ?? "an unknown commit"}, ${report.date}: ${report.settings.duration} s per shape after a ${report.settings.warmup} s warmup, ${report.settings.pinned ? "server on core 0 and harness on core 1" : "not pinned"}, loopback.`,
+    `Machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, ${m.kernel}; Bun ${m.bun}, Node ${m.node ?? "-"}, ${m.go ?? "no Go"}, ${m.cc ?? "no C compiler"}. Load average (1 min): ${report.loadAverage.start} at the start, ${report.loadAverage.end} at the end.`,
+    "",
+    "| shape | server | msg/s | MB/s | p99 ms | server CPU s/GB | server CPU % | server RSS MiB | harness CPU % | errors | msg/s vs echod |",
+    "| --- | --- | --: | --: | --: | --: | --: | --: | --: | --: | --: |",
+  ];
+  for (const r of rows(report)) {
+    lines.push(
+      `| ${r.shape} | ${r.server} | ${show(r.messagesPerSecond)} | ${show(r.megabytesPerSecond)} | ${show(r.p99Ms)} | ${show(r.cpuSecondsPerGB)} | ${show(r.cpuPercent)} | ${show(r.peakRssMiB)} | ${show(r.harnessCpuPercent)} | ${show(r.errors)} | ${show(r.ratio)} |`,
+    );
+  }
+  for (const s of report.skipped) lines.push("", `Skipped ${s.name}: ${s.reason}.`);
+  return `${lines.join("\n")}\n`;
+}

@@ -12,7 +12,12 @@ import type { BenchResult } from "../../bench/aggregate.ts";
 import { renderChartHtml } from "../../bench/compare/chart.ts";
 import { describeMachine } from "../../bench/compare/machine.ts";
 import { cpuSeconds, memory } from "../../bench/compare/proc.ts";
-import { type CompareReport, printCompareTable, rows } from "../../bench/compare/report.ts";
+import {
+  type CompareReport,
+  markdownTable,
+  printCompareTable,
+  rows,
+} from "../../bench/compare/report.ts";
 import { type ServerSpec, startServer } from "../../bench/compare/servers.ts";
 import { jsonLine, ROOT, runBench } from "./helpers.ts";
 
@@ -174,6 +179,15 @@ describe("measurements and report", () => {
     expect(text).toContain("skipped go: go is not on PATH");
     expect(text).toContain("load average (1 min) at start 0.5, at end 1.25");
     expect(text).toContain("echod on b: echod did not start");
+  });
+
+  test("the Markdown table carries the command, commit, machine and load with every row", () => {
+    const md = markdownTable(report);
+    expect(md).toContain("`npm run bench:compare` at abc1234");
+    expect(md).toContain("Load average (1 min): 0.5 at the start, 1.25 at the end.");
+    expect(md).toContain("| a | c-epoll | 1,500 |");
+    expect(md).toContain("| b | echod | - |");
+    expect(md).toContain("Skipped go: go is not on PATH.");
   });
 
   test("the chart is a self-contained page: Chart.js inlined, no network", () => {
