@@ -42,9 +42,14 @@ interface Settings {
   readonly shapes: string | null;
 }
 
-function parseArgs(argv: string[]): Settings {
+const SERVER_NAMES = ["echod", "node", "go", "c-epoll"];
+
+/** Settings, or the text of --help / --version; bad flags throw a usage error (exit 2). */
+function parseArgs(argv: string[]): Settings | string {
+  let output = "";
   const a = yargs(argv)
-    .scriptName("bench:compare")
+    .scriptName("npm run bench:compare --")
+    .usage("$0 [options]\n\nRuns echod and the baseline echo servers on the same load shapes.")
     .option("duration", {
       type: "string",
       default: "5",
@@ -57,7 +62,7 @@ function parseArgs(argv: string[]): Settings {
     })
     .option("servers", {
       type: "string",
-      describe: "Comma-separated: echod,node,go,c-epoll (default all)",
+      describe: `Comma-separated, from ${SERVER_NAMES.join(",")} (default all)`,
     })
     .option("shapes", { type: "string", describe: "Only shapes whose name contains this text" })
     .strict()
@@ -65,18 +70,29 @@ function parseArgs(argv: string[]): Settings {
     .fail((message) => {
       throw new EchodError("E_USAGE", message ?? "bad arguments");
     })
-    .parseSync() as Record<string, unknown>;
+    .parseSync(argv, {}, (_err, _argv, text) => {
+      output = text;
+    }) as Record<string, unknown>;
+  if (output) return output;
   const duration = parseSeconds(String(a.duration));
   if (duration === null || duration <= 0)
     throw usageError("--duration", a.duration, "must be seconds above 0");
   const warmup = parseSeconds(String(a.warmup));
   if (warmup === null) throw usageError("--warmup", a.warmup, "must be 0 or more seconds");
-  return {
-    duration,
-    warmup,
-    servers: a.servers === undefined ? null : String(a.servers).split(","),
-    shapes: a.shapes === undefined ? null : String(a.shapes),
-  };
+  const servers = a.servers === undefined ? null : String(a.servers).split(",");
+  const unknown = servers?.find((name) => !SERVER_NAMES.includes(name));
+  if (unknown !== undefined) {
+    throw usageError("--servers", a.servers, `unknown server ${JSON.stringify(unknown)}`);
+  }
+  const shapes = a.shapes === undefined ? null : String(a.shapes);
+  if (shapes !== null && !SHAPES.some((s) => s.name.includes(shapes))) {
+    throw usageError(
+      "--shapes",
+      shapes,
+      `matches none of: ${SHAPES.map((s) => s.name).join(", ")}`,
+    );
+  }
+  return { duration, warmup, servers, shapes };
 }
 
 function openFileLimit(): number {
@@ -180,6 +196,10 @@ function gitCommit(): string | null {
 
 async function main(argv: string[]): Promise<number> {
   const settings = parseArgs(argv);
+  if (typeof settings === "string") {
+    process.stdout.write(`${settings}\n`);
+    return 0;
+  }
   const machine = describeMachine();
   const loadAtStart = os.loadavg()[0] ?? 0;
   const pinned = machine.taskset && machine.cores >= 2;

@@ -199,3 +199,43 @@ describe("measurements and report", () => {
     expect(html).toContain('"labels":["a","b"]');
   });
 });
+
+describe("bench:compare command line", () => {
+  async function compare(args: string[]) {
+    const proc = Bun.spawn([process.execPath, resolve(ROOT, "bench/compare.ts"), ...args], {
+      cwd: ROOT,
+      stdin: "ignore",
+      stdout: "pipe",
+      stderr: "pipe",
+      timeout: 20_000,
+    });
+    const [stdout, stderr, code] = await Promise.all([
+      new Response(proc.stdout).text(),
+      new Response(proc.stderr).text(),
+      proc.exited,
+    ]);
+    return { stdout, stderr, code };
+  }
+
+  test("--help prints the options and runs nothing", async () => {
+    const run = await compare(["--help"]);
+    expect(run.code).toBe(0);
+    for (const flag of ["--duration", "--warmup", "--servers", "--shapes"])
+      expect(run.stdout).toContain(flag);
+    expect(run.stderr).toBe("");
+  });
+
+  for (const [args, message] of [
+    [["--servers", "echod,rust"], /invalid --servers "echod,rust": unknown server "rust"/],
+    [["--shapes", "zzz"], /invalid --shapes "zzz": matches none of/],
+    [["--duration", "0"], /invalid --duration "0"/],
+    [["--durration", "3"], /Unknown argument: durration/],
+  ] as const) {
+    test(`${args.join(" ")} -> one line, exit 2`, async () => {
+      const run = await compare([...args]);
+      expect(run.code).toBe(2);
+      expect(run.stderr).toMatch(message);
+      expect(run.stderr.trim().split("\n")).toHaveLength(1);
+    });
+  }
+});
