@@ -6,9 +6,9 @@
  */
 import { parseCli } from "./cli.ts";
 import { type Config, resolveConfig } from "./config.ts";
-import { startEchoServer } from "./echo/server.ts";
+import { type EchoService, startListeners } from "./echo/listeners.ts";
 import { EchodError } from "./errors.ts";
-import { createLogger } from "./log.ts";
+import { createLogger, type Logger } from "./log.ts";
 
 async function main(argv: readonly string[]): Promise<number> {
   const cli = parseCli(argv, process.env);
@@ -26,7 +26,7 @@ async function main(argv: readonly string[]): Promise<number> {
 
 async function serve(config: Config): Promise<number> {
   const log = createLogger(config.logLevel, config.logFormat);
-  const echo = startEchoServer(config, { log });
+  const echo = await startListeners(config, { log });
   // Handlers go in before the "listening" line: a supervisor may signal as soon as it sees it.
   const stopped = new Promise<number>((resolve) => {
     let signals = 0;
@@ -45,12 +45,23 @@ async function serve(config: Config): Promise<number> {
     process.on("SIGTERM", onSignal);
     process.on("SIGINT", onSignal);
   });
-  log.info({ config, echo: address(config.host, echo.port) }, "echod listening");
+  process.on("SIGHUP", () => reloadTls(echo, log));
+  const listeners: Record<string, string> = {};
+  for (const server of echo.servers) listeners[server.kind] = server.address;
+  if (echo.udp !== null) listeners.udp = echo.udp.address;
+  log.info({ config, echo: listeners.tcp, listeners }, "echod listening");
   return stopped;
 }
 
-function address(host: string, port: number): string {
-  return host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
+/** SIGHUP: re-read the TLS files. A bad file is logged and the old certificate stays. */
+function reloadTls(echo: EchoService, log: Logger): void {
+  if (echo.server("tls") === undefined) return;
+  try {
+    echo.reloadTls();
+    log.info("tls certificate reloaded");
+  } catch (error) {
+    log.error({ err: (error as Error).message }, "tls reload failed; keeping the old certificate");
+  }
 }
 
 main(process.argv.slice(2)).then(
