@@ -87,6 +87,13 @@ export const OPTIONS: readonly OptionSpec[] = [
     shown: String(DEFAULTS.shutdownDelay),
   },
   {
+    key: "workers",
+    flag: "workers",
+    type: "string",
+    describe: "Echo worker processes sharing the port (auto = one per CPU)",
+    shown: String(DEFAULTS.workers),
+  },
+  {
     key: "tlsPort",
     flag: "tls-port",
     type: "string",

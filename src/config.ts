@@ -3,6 +3,7 @@
  * turns raw option values (from flags, the environment or a test) into a
  * validated, frozen Config. Every error names the option and the bad value.
  */
+import { availableParallelism } from "node:os";
 import { usageError } from "./errors.ts";
 import { parseSeconds, parseSize } from "./units.ts";
 
@@ -72,6 +73,8 @@ export interface Config {
   readonly metrics: boolean;
   readonly metricsPort: number;
   readonly metricsHost: string;
+  /** Echo worker processes sharing the port (SO_REUSEPORT); 1 = echo in the main process. */
+  readonly workers: number;
 }
 
 /** The largest UDP payload over IPv4 (65535 minus the IP and UDP headers). */
@@ -109,7 +112,11 @@ export const DEFAULTS: Config = Object.freeze({
   metrics: true,
   metricsPort: 9464,
   metricsHost: "0.0.0.0",
+  workers: 1,
 });
+
+/** The most workers accepted: more than this only adds memory and scheduling. */
+export const MAX_WORKERS = 256;
 
 /** The smallest high-water mark accepted: below one read it only costs syscalls. */
 export const MIN_MAX_BUFFER = 1024;
@@ -160,6 +167,7 @@ export function resolveConfig(
     metrics: toBoolean(name("metrics"), pick("metrics")),
     metricsPort: toPort(name("metricsPort"), pick("metricsPort")),
     metricsHost: toHost(name("metricsHost"), pick("metricsHost")),
+    workers: toWorkers(name("workers"), pick("workers")),
   };
   if (
     config.metrics &&
@@ -171,6 +179,13 @@ export function resolveConfig(
       "--metrics-port",
       config.metricsPort,
       `the admin server cannot share the echo port (--port ${config.port})`,
+    );
+  }
+  if (config.maxConnections < config.workers) {
+    throw usageError(
+      name("maxConnections"),
+      config.maxConnections,
+      `must be at least the number of workers (${config.workers}): each worker gets a share`,
     );
   }
   checkCombinations(config, name);
@@ -200,6 +215,20 @@ function checkCombinations(config: Config, name: (key: keyof Config) => string):
     for (const key of ["tlsCert", "tlsKey", "tlsCa"] as const) {
       if (config[key] !== null) {
         throw usageError(name(key), config[key], "has no effect without --tls-port");
+      }
+    }
+  }
+  if (config.workers > 1) {
+    // Worker processes run the TCP listener only, and count connections each on their own.
+    const single: [keyof Config, boolean][] = [
+      ["tlsPort", config.tlsPort !== null],
+      ["unix", config.unix !== null],
+      ["udpPort", config.udpPort !== null],
+      ["maxConnectionsPerIp", config.maxConnectionsPerIp > 0],
+    ];
+    for (const [key, set] of single) {
+      if (set) {
+        throw usageError(name(key), config[key], "is not supported with --workers above 1 yet");
       }
     }
   }
@@ -283,6 +312,15 @@ function toInteger(option: string, value: unknown, min: number): number {
   const n = typeof value === "string" && /^\s*\d+\s*$/.test(value) ? Number(value) : value;
   if (typeof n !== "number" || !Number.isSafeInteger(n) || n < min) {
     throw usageError(option, value, `must be an integer of at least ${min}`);
+  }
+  return n;
+}
+
+function toWorkers(option: string, value: unknown): number {
+  if (value === "auto") return availableParallelism();
+  const n = typeof value === "string" && /^\s*\d+\s*$/.test(value) ? Number(value) : value;
+  if (typeof n !== "number" || !Number.isInteger(n) || n < 1 || n > MAX_WORKERS) {
+    throw usageError(option, value, `must be auto or an integer from 1 to ${MAX_WORKERS}`);
   }
   return n;
 }

@@ -4,11 +4,13 @@
  * installs signal handlers and exits the process. Everything else is a
  * library that the tests and the bench call directly.
  */
+import { type AdminServer, startAdminServer } from "./admin/server.ts";
 import { parseCli } from "./cli.ts";
 import { type Config, resolveConfig } from "./config.ts";
-import { type EchoService, startListeners } from "./echo/listeners.ts";
 import { EchodError } from "./errors.ts";
 import { createLogger, type Logger } from "./log.ts";
+import { createMetrics } from "./metrics.ts";
+import { type EchoRuntime, startRuntime } from "./runtime.ts";
 
 async function main(argv: readonly string[]): Promise<number> {
   const cli = parseCli(argv, process.env);
@@ -26,42 +28,87 @@ async function main(argv: readonly string[]): Promise<number> {
 
 async function serve(config: Config): Promise<number> {
   const log = createLogger(config.logLevel, config.logFormat);
-  const echo = await startListeners(config, { log });
+  const echo = await startRuntime(config, log);
+  let shuttingDown = false;
+  const ready = () => !shuttingDown && echo.ready();
+  let admin: AdminServer | null = null;
+  if (config.metrics) {
+    const metrics = createMetrics({ ...bind(echo), ready });
+    try {
+      admin = startAdminServer({
+        host: config.metricsHost,
+        port: config.metricsPort,
+        metrics,
+        ready,
+        ...(echo.refresh ? { refresh: () => echo.refresh?.() ?? Promise.resolve() } : {}),
+      });
+    } catch (error) {
+      await echo.stop();
+      throw error;
+    }
+  }
+
   // Handlers go in before the "listening" line: a supervisor may signal as soon as it sees it.
   const stopped = new Promise<number>((resolve) => {
     let signals = 0;
-    const onSignal = (signal: NodeJS.Signals) => {
+    const onSignal = async (signal: NodeJS.Signals) => {
       signals++;
       if (signals > 1) {
         log.warn({ signal }, "second signal: exiting at once");
         process.exit(1);
       }
-      log.info({ signal, shutdownTimeout: config.shutdownTimeout }, "shutting down");
-      echo.stop().then((summary) => {
-        log.info(summary, "echod stopped");
-        resolve(0);
-      });
+      // Not-ready first, so that load balancers stop sending new clients, then drain.
+      shuttingDown = true;
+      log.info(
+        { signal, shutdownDelay: config.shutdownDelay, shutdownTimeout: config.shutdownTimeout },
+        "shutting down",
+      );
+      if (config.shutdownDelay > 0) await Bun.sleep(config.shutdownDelay * 1000);
+      const summary = await echo.stop();
+      await admin?.stop();
+      log.info(summary, "echod stopped");
+      resolve(0);
     };
     process.on("SIGTERM", onSignal);
     process.on("SIGINT", onSignal);
   });
   process.on("SIGHUP", () => reloadTls(echo, log));
-  const listeners: Record<string, string> = {};
-  for (const server of echo.servers) listeners[server.kind] = server.address;
-  if (echo.udp !== null) listeners.udp = echo.udp.address;
-  log.info({ config, echo: listeners.tcp, listeners }, "echod listening");
+  log.info(
+    {
+      config,
+      echo: address(config.host, echo.port),
+      listeners: echo.listeners(),
+      ...(config.workers > 1 ? { workers: echo.pids() } : {}),
+      ...(admin ? { admin: address(config.metricsHost, admin.port) } : {}),
+    },
+    "echod listening",
+  );
   return stopped;
 }
 
+/** The runtime's readers as plain functions for the metrics source. */
+function bind(echo: EchoRuntime) {
+  return {
+    stats: () => echo.stats(),
+    resources: () => echo.resources(),
+    workers: () => echo.workers(),
+    listeners: () => echo.listenerStats(),
+  };
+}
+
 /** SIGHUP: re-read the TLS files. A bad file is logged and the old certificate stays. */
-function reloadTls(echo: EchoService, log: Logger): void {
-  if (echo.server("tls") === undefined) return;
+function reloadTls(echo: EchoRuntime, log: Logger): void {
+  if (echo.reloadTls === undefined) return;
   try {
     echo.reloadTls();
     log.info("tls certificate reloaded");
   } catch (error) {
     log.error({ err: (error as Error).message }, "tls reload failed; keeping the old certificate");
   }
+}
+
+function address(host: string, port: number): string {
+  return host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
 main(process.argv.slice(2)).then(

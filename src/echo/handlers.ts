@@ -37,6 +37,8 @@ export interface EchoContext {
   readonly log: Logger;
   readonly limits: SharedLimits;
   readonly maxConnections: number;
+  /** Why a connection past maxConnections is rejected: the flag, or the open-files limit. */
+  readonly limitReason: RejectReason;
   /** Connections per peer IP address; 0 = no limit (and for Unix sockets). */
   readonly maxConnectionsPerIp: number;
   /** Framing and faults, or null for the raw echo path. */
@@ -55,6 +57,8 @@ export interface EchoContext {
   /** Rejections since the last warning line, so a flood cannot flood the log. */
   rejectedSinceLog: number;
   lastRejectLog: number;
+  /** The reason of the latest rejection, for the rate-limited warning. */
+  lastRejectReason: RejectReason;
 }
 
 export function createHandlers(ctx: EchoContext): SocketHandler<Connection> {
@@ -127,11 +131,6 @@ export function createHandlers(ctx: EchoContext): SocketHandler<Connection> {
       if (conn.queued === 0 || conn.lingering) finish(socket, conn);
     },
 
-    timeout(socket) {
-      // Only rejected sockets arm Bun's timer: cut those whose peer never closed.
-      if (socket.data === undefined) socket.terminate();
-    },
-
     error(socket, error) {
       const conn = socket.data;
       if (conn !== undefined && conn.reason === null) conn.reason = reasonForError(error);
@@ -150,7 +149,7 @@ export function createHandlers(ctx: EchoContext): SocketHandler<Connection> {
 export function openConnection(ctx: EchoContext, socket: EchoSocket): Connection | null {
   const limits = ctx.limits;
   if (limits.active >= ctx.maxConnections) {
-    reject(ctx, socket, "max_connections");
+    reject(ctx, socket, ctx.limitReason);
     return null;
   }
   let ip: string | null = null;
@@ -163,8 +162,6 @@ export function openConnection(ctx: EchoContext, socket: EchoSocket): Connection
     }
     limits.perIp.set(ip, open + 1);
   }
-  // Accepted sockets carry a 120 s Bun timeout; idleness is ours to judge (see sweepIdle).
-  socket.timeout(0);
   const conn = createConnection(
     performance.now(),
     `${socket.remoteAddress}:${socket.remotePort}`,
@@ -244,24 +241,31 @@ export function reasonForError(error: Error): CloseReason {
 function reject(ctx: EchoContext, socket: EchoSocket, reason: RejectReason): void {
   ctx.stats.rejected[reason]++;
   ctx.rejectedSinceLog++;
-  const now = performance.now();
-  if (now - ctx.lastRejectLog >= 1000) {
-    ctx.log.warn(
-      {
-        reason,
-        rejected: ctx.rejectedSinceLog,
-        maxConnections: ctx.maxConnections,
-        maxConnectionsPerIp: ctx.maxConnectionsPerIp,
-        remote: `${socket.remoteAddress}:${socket.remotePort}`,
-      },
-      "connection rejected",
-    );
-    ctx.rejectedSinceLog = 0;
-    ctx.lastRejectLog = now;
-  }
-  // FIN now; a peer that never closes its side is cut by Bun's timer (~4 s sweep).
-  socket.timeout(2);
+  ctx.lastRejectReason = reason;
+  logRejections(ctx, performance.now());
+  // FIN now. Bun closes the descriptor right away (the kernel finishes the
+  // handshake), so rejected connections hold no file descriptor.
   socket.end();
+}
+
+/**
+ * Logs rejections at most once a second, with the count since the last line,
+ * so that a flood cannot flood the log. The idle sweep calls this too, so the
+ * last burst is always reported.
+ */
+export function logRejections(ctx: EchoContext, now: number): void {
+  if (ctx.rejectedSinceLog === 0 || now - ctx.lastRejectLog < 1000) return;
+  ctx.log.warn(
+    {
+      reason: ctx.lastRejectReason,
+      rejected: ctx.rejectedSinceLog,
+      maxConnections: ctx.maxConnections,
+      ...(ctx.maxConnectionsPerIp > 0 ? { maxConnectionsPerIp: ctx.maxConnectionsPerIp } : {}),
+    },
+    "connections rejected",
+  );
+  ctx.rejectedSinceLog = 0;
+  ctx.lastRejectLog = now;
 }
 
 export function logData(

@@ -12,18 +12,19 @@ import type { Config } from "../config.ts";
 import { EchodError } from "../errors.ts";
 import { createSilentLogger, type Logger } from "../log.ts";
 import type { Connection, EchoSocket } from "./connection.ts";
+import { connectionLimit, FD_RESERVE, openFilesLimit } from "./fd-limit.ts";
 import {
   createHandlers,
   createSharedLimits,
   type EchoContext,
   finish,
+  logRejections,
   type SharedLimits,
 } from "./handlers.ts";
 import { createShapedHandlers, createShapingPlan } from "./shaping.ts";
-import { createStats, type EchoStats } from "./stats.ts";
+import { createStats, type EchoStats, type StreamKind } from "./stats.ts";
 
-/** The `listener` label of a stream listener's metrics. */
-export type StreamKind = "tcp" | "tls" | "unix";
+export type { StreamKind };
 
 /** Which stream listener to start; TCP on config.host and config.port by default. */
 export type ListenerSpec =
@@ -74,11 +75,25 @@ type ListenOptions = TCPSocketListenOptions<Connection> & { reusePort?: boolean 
 export function startEchoServer(config: Config, options: StartOptions = {}): EchoServer {
   const log = options.log ?? createSilentLogger();
   const spec = options.listener ?? { kind: "tcp" };
+  const openFiles = openFilesLimit();
+  const maxConnections = connectionLimit(config.maxConnections, openFiles);
+  if (maxConnections < config.maxConnections) {
+    log.warn(
+      {
+        maxConnections: config.maxConnections,
+        effective: maxConnections,
+        openFilesLimit: openFiles,
+        reserve: FD_RESERVE,
+      },
+      "the open-files limit lowers the connection limit (raise ulimit -n to lift it)",
+    );
+  }
   const ctx: EchoContext = {
-    stats: createStats(),
+    stats: createStats(maxConnections),
     log,
     limits: options.limits ?? createSharedLimits(),
-    maxConnections: config.maxConnections,
+    maxConnections,
+    limitReason: maxConnections < config.maxConnections ? "fd_limit" : "max_connections",
     // A Unix socket peer has no IP address to count.
     maxConnectionsPerIp: spec.kind === "unix" ? 0 : config.maxConnectionsPerIp,
     shaping: createShapingPlan(config),
@@ -91,6 +106,7 @@ export function startEchoServer(config: Config, options: StartOptions = {}): Ech
     sockets: new Set(),
     rejectedSinceLog: 0,
     lastRejectLog: Number.NEGATIVE_INFINITY,
+    lastRejectReason: "max_connections",
   };
   const handlers = ctx.shaping ? createShapedHandlers(ctx, ctx.shaping) : createHandlers(ctx);
   const port = spec.kind === "tls" ? spec.port : config.port;
@@ -169,6 +185,7 @@ export function startEchoServer(config: Config, options: StartOptions = {}): Ech
 
 function sweepIdle(ctx: EchoContext, idleMs: number, tickMs: number): void {
   ctx.now = performance.now();
+  logRejections(ctx, ctx.now);
   if (idleMs <= 0) return;
   // lastActive lags real time by up to one tick, so wait one tick more: never early.
   const cutoff = ctx.now - idleMs - tickMs;

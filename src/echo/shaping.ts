@@ -324,10 +324,6 @@ export function createShapedHandlers(
       pump(socket, conn, shape);
     },
 
-    timeout(socket) {
-      if (socket.data === undefined) socket.terminate();
-    },
-
     error(socket, error) {
       const conn = socket.data;
       if (conn !== undefined && conn.reason === null) conn.reason = reasonForError(error);

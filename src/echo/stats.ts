@@ -20,7 +20,7 @@ export const CLOSE_REASONS = [
 export type CloseReason = (typeof CLOSE_REASONS)[number];
 
 /** Why a new connection was closed at once instead of being served. */
-export const REJECT_REASONS = ["max_connections", "per_ip_limit"] as const;
+export const REJECT_REASONS = ["max_connections", "fd_limit", "per_ip_limit"] as const;
 export type RejectReason = (typeof REJECT_REASONS)[number];
 
 /**
@@ -35,6 +35,8 @@ export type FaultType = (typeof FAULT_TYPES)[number];
 export const DURATION_BUCKETS = [0.01, 0.1, 0.5, 1, 5, 15, 60, 300, 900, 3600] as const;
 
 export interface EchoStats {
+  /** The connection limit in force (lowered below --max-connections by a low open-files limit). */
+  maxConnections: number;
   /** Connections taken into service (rejected ones are not counted here). */
   accepted: number;
   active: number;
@@ -57,8 +59,9 @@ export interface EchoStats {
   durationSum: number;
 }
 
-export function createStats(): EchoStats {
+export function createStats(maxConnections = 0): EchoStats {
   return {
+    maxConnections,
     accepted: 0,
     active: 0,
     rejected: zeroed(REJECT_REASONS),
@@ -88,6 +91,7 @@ export function observeDuration(stats: EchoStats, seconds: number): void {
 
 /** Adds `from` into `into` (the primary sums worker snapshots this way). */
 export function addStats(into: EchoStats, from: EchoStats): EchoStats {
+  into.maxConnections += from.maxConnections;
   into.accepted += from.accepted;
   into.active += from.active;
   for (const r of REJECT_REASONS) into.rejected[r] += from.rejected[r];
@@ -105,6 +109,16 @@ export function addStats(into: EchoStats, from: EchoStats): EchoStats {
   });
   into.durationSum += from.durationSum;
   return into;
+}
+
+/** The stream listeners, as named by the `listener` label in metrics (UDP is "udp"). */
+export const STREAM_KINDS = ["tcp", "tls", "unix"] as const;
+export type StreamKind = (typeof STREAM_KINDS)[number];
+
+/** Each listener's own counters, for metrics labelled by `listener`. */
+export interface ListenerStats {
+  readonly stream: Partial<Record<StreamKind, EchoStats>>;
+  readonly udp: UdpStats | null;
 }
 
 /** Why a datagram was not echoed. */

@@ -1,0 +1,31 @@
+/**
+ * A small reader of Prometheus text exposition for tests: sample lines only,
+ * keyed as written (`name` or `name{label="v",...}`).
+ */
+export function parseSamples(text: string): Map<string, number> {
+  const samples = new Map<string, number>();
+  for (const line of text.split("\n")) {
+    if (line === "" || line.startsWith("#")) continue;
+    const space = line.lastIndexOf(" ");
+    samples.set(line.slice(0, space), Number(line.slice(space + 1)));
+  }
+  return samples;
+}
+
+/** The value of one sample; throws (failing the test) if it is missing. */
+export function sample(samples: Map<string, number>, key: string): number {
+  const value = samples.get(key);
+  if (value === undefined) throw new Error(`no sample ${key} in scrape`);
+  return value;
+}
+
+export async function scrape(port: number, accept?: string): Promise<Response> {
+  return fetch(`http://127.0.0.1:${port}/metrics`, accept ? { headers: { accept } } : {});
+}
+
+/** Metric family names of every sample in a scrape. */
+export function metricNames(text: string): Set<string> {
+  const names = new Set<string>();
+  for (const key of parseSamples(text).keys()) names.add(key.replace(/\{.*$/, ""));
+  return names;
+}
