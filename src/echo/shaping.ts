@@ -111,6 +111,11 @@ function createShape(plan: ShapingPlan, now: number): Shape {
   };
 }
 
+/** `view` grown to `length` bytes over the same memory. */
+function widen(view: Uint8Array, length: number): Uint8Array {
+  return length === view.length ? view : new Uint8Array(view.buffer, view.byteOffset, length);
+}
+
 /** Past this many consumed entries the pending arrays are compacted. */
 const COMPACT_AFTER = 1024;
 
@@ -148,6 +153,31 @@ export function createShapedHandlers(
     stats.bufferedBytes += bytes.length;
     const held = conn.queued + shape.pendingBytes;
     if (held > stats.peakConnectionBuffer) stats.peakConnectionBuffer = held;
+  };
+
+  /**
+   * Writes whole frames, merging neighbours that are adjacent in one input
+   * buffer into a single write: a chunk of many short lines costs one
+   * syscall, not one per line.
+   */
+  const writeFrames = (socket: EchoSocket, conn: Connection, frames: Uint8Array[]): void => {
+    let run: Uint8Array | null = null;
+    let runLength = 0;
+    for (let i = 0; i < frames.length; i++) {
+      const frame = frames[i] as Uint8Array;
+      if (
+        run !== null &&
+        frame.buffer === run.buffer &&
+        run.byteOffset + runLength === frame.byteOffset
+      ) {
+        runLength += frame.length;
+        continue;
+      }
+      if (run !== null) writeOrQueue(socket, conn, stats, widen(run, runLength));
+      run = frame;
+      runLength = frame.length;
+    }
+    if (run !== null) writeOrQueue(socket, conn, stats, widen(run, runLength));
   };
 
   /** Moves pending bytes whose time has come to the socket, then settles the connection. */
@@ -271,9 +301,15 @@ export function createShapedHandlers(
       } else {
         const frames = shape.frames;
         const ok = shape.framer.push(chunk, frames);
-        for (let i = 0; i < frames.length && shape.cut === null; i++) {
-          stats.messages++;
-          emit(socket, conn, shape, frames[i] as Uint8Array);
+        if (shape.faulty) {
+          // Faults apply per message (each waits its own delay, counts against the budget).
+          for (let i = 0; i < frames.length && shape.cut === null; i++) {
+            stats.messages++;
+            emit(socket, conn, shape, frames[i] as Uint8Array);
+          }
+        } else {
+          stats.messages += frames.length;
+          writeFrames(socket, conn, frames);
         }
         frames.length = 0;
         if (!ok) shape.cut ??= "message_too_large";
