@@ -327,11 +327,17 @@ export function createShapedHandlers(
     drain(socket) {
       const conn = socket.data;
       if (conn === undefined || conn.ended) return;
+      const shape = conn.shape as Shape;
       if (conn.queued > 0) {
         conn.lastActive = ctx.now;
-        if (!flush(socket, conn, stats)) return;
+        if (!flush(socket, conn, stats)) {
+          if (conn.paused && !ctx.draining && conn.queued + shape.pendingBytes <= lowWater) {
+            resume(socket, conn);
+          }
+          return;
+        }
       }
-      pump(socket, conn, conn.shape as Shape);
+      pump(socket, conn, shape);
     },
 
     end(socket) {
