@@ -77,6 +77,9 @@ export interface Config {
   readonly workers: number;
 }
 
+/** The longest --delay (with jitter): timers past 2^31 ms would fire at once. */
+export const MAX_DELAY_MS = 3_600_000;
+
 /** The largest UDP payload over IPv4 (65535 minus the IP and UDP headers). */
 export const MAX_UDP_PAYLOAD = 65_507;
 
@@ -275,7 +278,11 @@ function toDelay(option: string, value: unknown): Delay {
   if (!match) {
     throw usageError(option, value, "must be milliseconds, optionally with jitter: 200 or 200:50");
   }
-  return Object.freeze({ ms: Number(match[1]), jitterMs: Number(match[2] ?? 0) });
+  const delay = { ms: Number(match[1]), jitterMs: Number(match[2] ?? 0) };
+  if (delay.ms + delay.jitterMs > MAX_DELAY_MS) {
+    throw usageError(option, value, `must add up to at most ${MAX_DELAY_MS} ms (one hour)`);
+  }
+  return Object.freeze(delay);
 }
 
 function toFraction(option: string, value: unknown): number {

@@ -29,6 +29,7 @@ const BAD_INPUT: [string[], RegExp][] = [
   [["--max-message-size", "5GiB"], /invalid --max-message-size "5GiB": must be at most/],
   [["--delay", "soon"], /invalid --delay "soon": must be milliseconds, optionally with jitter/],
   [["--delay", "100:"], /invalid --delay "100:"/],
+  [["--delay", "3600000:1"], /invalid --delay "3600000:1": must add up to at most 3600000 ms/],
   [["--bandwidth", "fast"], /invalid --bandwidth "fast"/],
   [["--slice", "-1"], /invalid --slice|unknown option/],
   [["--close-after", "x"], /invalid --close-after "x"/],

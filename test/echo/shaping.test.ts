@@ -163,6 +163,27 @@ describe("--delay", () => {
   }, 60_000);
 });
 
+describe("shutdown with faults on", () => {
+  test("stop() still echoes what is waiting for its delay, then sends the FIN", async () => {
+    const server = start({ delay: "300" });
+    const socket = await connect(server.port);
+    let got = "";
+    socket.on("data", (d: Buffer) => {
+      got += d.toString();
+    });
+    socket.once("end", () => socket.end()); // a well-behaved client closes when the server does
+    socket.write("in flight");
+    expect(await waitFor(() => server.stats.receivedBytes === 9)).toBe(true);
+    const stopped = performance.now();
+    const summary = await server.stop(5);
+    await closed(socket);
+    expect(got).toBe("in flight");
+    expect(performance.now() - stopped).toBeGreaterThanOrEqual(200);
+    expect(summary.drained).toBe(1);
+    expect(summary.cut).toBe(0);
+  });
+});
+
 describe("--bandwidth", () => {
   test("256 KiB at 128 KiB/s takes about 2 s, against a fast undelayed echo", async () => {
     const plain = start();
