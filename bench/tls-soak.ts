@@ -7,9 +7,11 @@
  * time, 1 KiB echoed each) and prints one JSON line per round with echod's
  * RSS from /proc. Bounded: rounds x connections, each with a timeout.
  *
- *   bun bench/tls-soak.ts --rounds 5 --connections 2000
+ *   bun bench/tls-soak.ts --rounds 10 --connections 2000
+ *   bun bench/tls-soak.ts --rounds 10 --connections 2000 --tcp   # the same over plain TCP
  */
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import net from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import tls from "node:tls";
@@ -19,6 +21,8 @@ const { values } = parseArgs({
   options: {
     rounds: { type: "string", default: "5" },
     connections: { type: "string", default: "2000" },
+    /** The same connections over plain TCP, to tell TLS's share of any growth. */
+    tcp: { type: "boolean", default: false },
   },
 });
 const dir = mkdtempSync(join(tmpdir(), "echod-tls-soak-"));
@@ -55,17 +59,25 @@ while (!text.includes("echod listening")) {
   text += new TextDecoder().decode(value);
 }
 const started = JSON.parse(text.split("\n").find((l) => l.includes("echod listening")) as string);
-const port = Number(String(started.listeners.tls).split(":").pop());
+const port = Number(
+  String(started.listeners[values.tcp ? "tcp" : "tls"])
+    .split(":")
+    .pop(),
+);
+const dial = values.tcp
+  ? () => net.connect({ port, host: "127.0.0.1" })
+  : () => tls.connect({ port, host: "127.0.0.1", rejectUnauthorized: false });
+const ready = values.tcp ? "connect" : "secureConnect";
 
 const rss = () =>
   Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${echod.pid}/status`, "utf8"))?.[1]) * 1024;
 
 function once(payload: Buffer): Promise<void> {
   return new Promise((done, fail) => {
-    const socket = tls.connect({ port, host: "127.0.0.1", rejectUnauthorized: false });
+    const socket = dial();
     let got = 0;
     const timer = setTimeout(() => fail(new Error("timeout")), 10_000);
-    socket.on("secureConnect", () => socket.write(payload));
+    socket.on(ready, () => socket.write(payload));
     socket.on("data", (d: Buffer) => {
       got += d.length;
       if (got >= payload.length) {
