@@ -72,9 +72,18 @@ describe("TLS listener", () => {
   });
 
   test("with --tls-ca a client without a certificate is refused, one with a CA-signed certificate is served", async () => {
-    const { echod, port } = await startTls(["--tls-ca", certs.path("ca.crt")]);
+    const { echod, port } = await startTls([
+      "--tls-ca",
+      certs.path("ca.crt"),
+      "--log-level",
+      "debug",
+    ]);
     const without = await sClient(port, "no cert\n", { ca: certs.path("ca.crt") });
     expect(without.stdout).not.toContain("no cert");
+    expect(without.stderr).toContain("certificate required");
+    await echod.waitForLine(
+      (l) => l.msg === "connection closed" && l.reason === "tls_handshake_failed",
+    );
     const withCert = await sClient(port, "with cert\n", {
       ca: certs.path("ca.crt"),
       cert: certs.path("client.crt"),

@@ -7,7 +7,13 @@
  * are on, so the raw echo path carries no checks for them.
  */
 import { chmodSync } from "node:fs";
-import type { SocketListener, TCPSocketListenOptions, TLSOptions, UnixSocketOptions } from "bun";
+import type {
+  SocketHandler,
+  SocketListener,
+  TCPSocketListenOptions,
+  TLSOptions,
+  UnixSocketOptions,
+} from "bun";
 import type { Config } from "../config.ts";
 import { EchodError } from "../errors.ts";
 import { createSilentLogger, type Logger } from "../log.ts";
@@ -108,7 +114,11 @@ export function startEchoServer(config: Config, options: StartOptions = {}): Ech
     lastRejectLog: Number.NEGATIVE_INFINITY,
     lastRejectReason: "max_connections",
   };
-  const handlers = ctx.shaping ? createShapedHandlers(ctx, ctx.shaping) : createHandlers(ctx);
+  const echoHandlers = ctx.shaping ? createShapedHandlers(ctx, ctx.shaping) : createHandlers(ctx);
+  // On TLS, a handshake handler makes Bun report failed handshakes (a missing or
+  // untrusted client certificate) instead of opening and closing them silently.
+  const handlers: SocketHandler<Connection> =
+    spec.kind === "tls" ? { ...echoHandlers, handshake: onHandshake } : echoHandlers;
   const port = spec.kind === "tls" ? spec.port : config.port;
   const listen = (boundPort: number, tls: TLSOptions | undefined): SocketListener<Connection> => {
     try {
@@ -181,6 +191,11 @@ export function startEchoServer(config: Config, options: StartOptions = {}): Ech
       listener = next;
     },
   };
+}
+
+function onHandshake(socket: EchoSocket, success: boolean): void {
+  // Bun closes the socket after a failed handshake; this names the reason.
+  if (!success && socket.data !== undefined) socket.data.reason ??= "tls_handshake_failed";
 }
 
 function sweepIdle(ctx: EchoContext, idleMs: number, tickMs: number): void {

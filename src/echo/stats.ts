@@ -15,6 +15,7 @@ export const CLOSE_REASONS = [
   "message_too_large",
   "fault_close",
   "fault_reset",
+  "tls_handshake_failed",
   "error",
 ] as const;
 export type CloseReason = (typeof CLOSE_REASONS)[number];
