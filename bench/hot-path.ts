@@ -3,13 +3,14 @@
  * Does the raw echo path stay as fast with this branch's features compiled in
  * but turned off? Runs the echo engine of two source trees (`--a DIR`,
  * `--b DIR`, each a checkout of echod) in child processes, one after the
- * other, `--rounds` times, and pushes the same bytes through each over
- * loopback from this process. Prints one JSON line per run and a summary
- * with the median MiB/s of each tree and their ratio (b / a). Extra
- * `--b-options JSON` (for example '{"framing":"line"}') measures a feature's
- * cost instead. Bounded: every run moves `--mib` MiB and times out.
+ * other (which goes first alternates by round), `--rounds` times, and pushes
+ * the same bytes through each over loopback from this process. Prints one
+ * JSON line per run and a summary with the median MiB/s of each tree and
+ * their ratio (b / a). Extra `--b-options JSON` (for example
+ * '{"framing":"line"}') measures a feature's cost instead. Bounded: every
+ * run moves `--mib` MiB and times out.
  *
- *   bun bench/hot-path.ts --a /path/to/main --b . --rounds 5
+ *   bun bench/hot-path.ts --a /path/to/main --b . --rounds 6
  */
 import net from "node:net";
 import { resolve } from "node:path";
@@ -49,7 +50,9 @@ async function compare(): Promise<void> {
   const connections = Number(values.connections);
   const results: Record<"a" | "b", number[]> = { a: [], b: [] };
   for (let round = 0; round < rounds; round++) {
-    for (const side of ["a", "b"] as const) {
+    // Alternate which tree goes first (a b, b a, ...): the first run of a pair tends to differ.
+    const order = round % 2 === 0 ? (["a", "b"] as const) : (["b", "a"] as const);
+    for (const side of order) {
       const options = side === "b" ? (values["b-options"] as string) : "{}";
       const rate = await measure(values[side] as string, options, mib, connections);
       results[side].push(rate);
