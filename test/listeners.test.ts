@@ -4,7 +4,7 @@
  * socket files), UDP with `socat` (echo, size limit, per-source rate limit),
  * and all of them at once in one process with one clean shutdown.
  */
-import { afterAll, describe, expect, test } from "bun:test";
+import { afterAll, afterEach, describe, expect, test } from "bun:test";
 import dgram from "node:dgram";
 import { mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import net from "node:net";
@@ -12,7 +12,19 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { resolveConfig } from "../src/config.ts";
 import { startUdpEcho, type UdpEchoServer } from "../src/echo/udp.ts";
-import { type Echod, runEchod, spawnEchod } from "./helpers/spawn-echod.ts";
+import { type Echod, runEchod, spawnEchod as spawnChild } from "./helpers/spawn-echod.ts";
+
+/** Every echod a test starts is killed afterwards, even when the test failed half-way. */
+let running: Echod[] = [];
+async function spawnEchod(...args: Parameters<typeof spawnChild>): Promise<Echod> {
+  const echod = await spawnChild(...args);
+  running.push(echod);
+  return echod;
+}
+afterEach(() => {
+  for (const echod of running) echod.proc.kill("SIGKILL");
+  running = [];
+});
 
 const dir = mkdtempSync(join(tmpdir(), "echod-listeners-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

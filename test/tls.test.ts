@@ -4,11 +4,23 @@
  * while an open connection keeps echoing, and bad files refused with one
  * line naming the file.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
 import { copyFileSync, writeFileSync } from "node:fs";
 import tls from "node:tls";
 import { type CertDir, createCertDir, presentedCertificate, sClient } from "./helpers/certs.ts";
-import { type Echod, runEchod, spawnEchod } from "./helpers/spawn-echod.ts";
+import { type Echod, runEchod, spawnEchod as spawnChild } from "./helpers/spawn-echod.ts";
+
+/** Every echod a test starts is killed afterwards, even when the test failed half-way. */
+let running: Echod[] = [];
+async function spawnEchod(...args: Parameters<typeof spawnChild>): Promise<Echod> {
+  const echod = await spawnChild(...args);
+  running.push(echod);
+  return echod;
+}
+afterEach(() => {
+  for (const echod of running) echod.proc.kill("SIGKILL");
+  running = [];
+});
 
 let certs: CertDir;
 
