@@ -56,12 +56,18 @@ type AnyRegistry = Registry<RegistryContentType>;
 export interface MetricsRegistries {
   readonly prometheus: AnyRegistry;
   readonly openMetrics: AnyRegistry;
+  /** The admin server reports how long each /metrics answer took to build. */
+  recordScrape(seconds: number): void;
 }
 
 export function createMetrics(source: MetricsSource): MetricsRegistries {
+  const scrape = { lastSeconds: 0 };
   return {
-    prometheus: createRegistry(source, Registry.PROMETHEUS_CONTENT_TYPE),
-    openMetrics: createRegistry(source, Registry.OPENMETRICS_CONTENT_TYPE),
+    prometheus: createRegistry(source, Registry.PROMETHEUS_CONTENT_TYPE, scrape),
+    openMetrics: createRegistry(source, Registry.OPENMETRICS_CONTENT_TYPE, scrape),
+    recordScrape(seconds) {
+      scrape.lastSeconds = seconds;
+    },
   };
 }
 
@@ -72,7 +78,11 @@ export function registryFor(registries: MetricsRegistries, accept: string | null
     : registries.prometheus;
 }
 
-function createRegistry(source: MetricsSource, contentType: RegistryContentType): AnyRegistry {
+function createRegistry(
+  source: MetricsSource,
+  contentType: RegistryContentType,
+  scrape: { readonly lastSeconds: number },
+): AnyRegistry {
   const registry = new Registry<RegistryContentType>();
   registry.setContentType(contentType);
   const registers = [registry as Registry];
@@ -251,6 +261,14 @@ function createRegistry(source: MetricsSource, contentType: RegistryContentType)
     registers,
     collect() {
       this.set(source.resources().residentBytes);
+    },
+  });
+  new client.Gauge({
+    name: "echod_last_scrape_duration_seconds",
+    help: "Time echod took to build the previous /metrics answer (the event-loop time a scrape costs).",
+    registers,
+    collect() {
+      this.set(scrape.lastSeconds);
     },
   });
   new client.Gauge({
