@@ -1,0 +1,106 @@
+/**
+ * Reset storm: 10,000 connections reset (RST) mid-transfer, in batches of
+ * 250, against a spawned echod while 4 other clients stream and verify every
+ * byte. Bun's `socket.terminate()` sends RST (echod sees ECONNRESET even on
+ * an idle connection, which a FIN never causes; `peer_reset` below counts it).
+ */
+import { afterEach, expect, test } from "bun:test";
+import { type Echod, spawnEchod } from "../helpers/spawn-echod.ts";
+import { metrics, openFds, startStream } from "./tools.ts";
+
+const RESETS = 10_000;
+const BATCH = 250;
+const STREAMS = 4;
+
+let running: Echod[] = [];
+afterEach(() => {
+  for (const e of running) e.proc.kill("SIGKILL");
+  running = [];
+});
+
+/** Connects, sends 64 KiB, and resets as soon as the first echo arrives (or after 2 s). */
+function resetMidTransfer(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let echoed = false;
+    Bun.connect({
+      hostname: "127.0.0.1",
+      port,
+      socket: {
+        open(socket) {
+          socket.write(new Uint8Array(64 * 1024).fill(7));
+          timer = setTimeout(() => socket.terminate(), 2000);
+        },
+        data(socket) {
+          if (echoed) return;
+          echoed = true;
+          socket.terminate();
+        },
+        close() {
+          clearTimeout(timer);
+          resolve(echoed);
+        },
+        connectError() {
+          resolve(false);
+        },
+      },
+    }).catch(() => resolve(false));
+  });
+}
+
+test(`${RESETS.toLocaleString("en")} connections reset mid-transfer: ${STREAMS} streaming clients lose nothing, active returns to 0, descriptors return to the start`, async () => {
+  const echod = await spawnEchod([
+    "0",
+    "--host",
+    "127.0.0.1",
+    "--metrics-port",
+    "0",
+    "--metrics-host",
+    "127.0.0.1",
+  ]);
+  running.push(echod);
+  const admin = echod.metricsPort as number;
+  // The scrape's keep-alive connection stays open: make it before counting descriptors.
+  await metrics(admin);
+  const fdsBefore = openFds(echod.proc.pid);
+
+  const streams = await Promise.all(Array.from({ length: STREAMS }, () => startStream(echod.port)));
+  const started = performance.now();
+  let midTransfer = 0;
+  for (let done = 0; done < RESETS; done += BATCH) {
+    const batch = await Promise.all(
+      Array.from({ length: Math.min(BATCH, RESETS - done) }, () => resetMidTransfer(echod.port)),
+    );
+    midTransfer += batch.filter(Boolean).length;
+  }
+  const stormMs = performance.now() - started;
+  await Promise.all(streams.map((s) => s.finish()));
+
+  for (const s of streams) {
+    expect(s.mismatch()).toBeNull();
+    expect(s.received()).toBe(s.sent());
+    expect(s.sent()).toBeGreaterThan(0);
+  }
+  const streamed = streams.reduce((n, s) => n + s.received(), 0);
+  let m = await metrics(admin);
+  for (let i = 0; i < 50 && m.get("echod_connections_active") !== 0; i++) {
+    await Bun.sleep(100);
+    m = await metrics(admin);
+  }
+  const fdsAfter = openFds(echod.proc.pid);
+  console.log(
+    `reset storm: ${RESETS} resets (${midTransfer} after the first echo) in ${(stormMs / 1000).toFixed(1)} s; ` +
+      `${STREAMS} streams verified ${(streamed / 2 ** 20).toFixed(0)} MiB; ` +
+      `peer_reset ${m.get('echod_connections_closed_total{reason="peer_reset"}')}; fds ${fdsBefore} -> ${fdsAfter}`,
+  );
+  expect(midTransfer).toBeGreaterThan(RESETS * 0.9);
+  expect(m.get("echod_connections_active")).toBe(0);
+  expect(m.get("echod_buffered_bytes")).toBe(0);
+  expect(m.get("echod_connections_accepted_total")).toBe(RESETS + STREAMS);
+  expect(m.get('echod_connections_closed_total{reason="peer_closed"}')).toBe(STREAMS);
+  // Every reset is seen as one: a FIN would have counted as peer_closed.
+  expect(m.get('echod_connections_closed_total{reason="peer_reset"}')).toBe(RESETS);
+  expect(m.get('echod_connections_closed_total{reason="error"}')).toBe(0);
+  expect(fdsAfter).toBe(fdsBefore);
+  expect(echod.proc.exitCode).toBeNull();
+}, 120_000);
