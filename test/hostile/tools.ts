@@ -48,6 +48,10 @@ export interface Stream {
   /** Set when an echoed byte differed from what was sent at that offset. */
   readonly mismatch: () => string | null;
   readonly closedEarly: () => boolean;
+  /** The client's port, as echod logs it in `remote` (read at connect: it is gone after close). */
+  readonly localPort: number;
+  /** Resolves when the socket has closed. */
+  readonly closed: Promise<void>;
   /** Stops writing, half-closes and resolves once every byte came back (or the socket closed). */
   finish(): Promise<void>;
   readonly socket: net.Socket;
@@ -55,7 +59,9 @@ export interface Stream {
 
 /**
  * A client that writes a repeating random block as fast as the server takes
- * it and checks each echoed byte against the block at the same offset.
+ * it and checks each echoed byte against the block at the same offset (so
+ * what comes back must be an exact prefix of what was sent). When the server
+ * sends its FIN, it stops writing and closes its side too.
  */
 export async function startStream(port: number, blockSize = 64 * 1024): Promise<Stream> {
   const socket = await connect(port);
@@ -78,6 +84,11 @@ export async function startStream(port: number, blockSize = 64 * 1024): Promise<
     received += d.length;
   });
   const gone = new Promise<void>((r) => socket.once("close", () => r()));
+  // A well-behaved client: when the server sends its FIN (shutdown), stop writing and close too.
+  socket.once("end", () => {
+    writing = false;
+    socket.end();
+  });
   const writer = (async () => {
     while (writing && !socket.destroyed) {
       if (!socket.write(block))
@@ -90,6 +101,8 @@ export async function startStream(port: number, blockSize = 64 * 1024): Promise<
     received: () => received,
     mismatch: () => mismatch,
     closedEarly: () => socket.destroyed && !finished,
+    closed: gone,
+    localPort: socket.localPort as number,
     socket,
     async finish() {
       finished = true;
