@@ -71,7 +71,7 @@ function parseOptions(argv: string[]): SoakOptions | null {
   const seconds = (name: keyof typeof values, min: number) => {
     const v = parseSeconds(String(values[name]));
     if (v === null || v < min)
-      throw usageError(`--${name}`, values[name], `must be at least ${min} seconds`);
+      throw usageError(`--${name}`, values[name], `must be a duration of at least ${min} s`);
     return v;
   };
   const count = (name: keyof typeof values) => {
