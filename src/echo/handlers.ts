@@ -51,8 +51,6 @@ export function createHandlers(ctx: EchoContext): SocketHandler<Connection> {
         reject(ctx, socket as EchoSocket);
         return;
       }
-      // Accepted sockets carry a 120 s Bun timeout; idleness is ours to judge (see sweepIdle).
-      socket.timeout(0);
       socket.data = createConnection(
         performance.now(),
         `${socket.remoteAddress}:${socket.remotePort}`,
@@ -125,11 +123,6 @@ export function createHandlers(ctx: EchoContext): SocketHandler<Connection> {
       if (conn.queued === 0 || conn.lingering) finish(socket, conn);
     },
 
-    timeout(socket) {
-      // Only rejected sockets arm Bun's timer: cut those whose peer never closed.
-      if (socket.data === undefined) socket.terminate();
-    },
-
     error(socket, error) {
       const conn = socket.data;
       if (conn !== undefined && conn.reason === null) conn.reason = reasonForError(error);
@@ -195,8 +188,8 @@ function reject(ctx: EchoContext, socket: EchoSocket): void {
   ctx.stats.rejected[ctx.limitReason]++;
   ctx.rejectedSinceLog++;
   logRejections(ctx, performance.now());
-  // FIN now. Bun releases the descriptor at once; a peer that never closes its side is cut by Bun's timer.
-  socket.timeout(2);
+  // FIN now. Bun closes the descriptor right away (the kernel finishes the
+  // handshake), so rejected connections hold no file descriptor.
   socket.end();
 }
 

@@ -53,14 +53,23 @@ async function samples(port: number) {
   return parseSamples(await (await scrape(port)).text());
 }
 
-/** Which process owns each established server-side connection on `port`, from `ss -tnp`. */
-async function ownersOf(port: number): Promise<number[]> {
+/**
+ * Which process owns each established server-side connection on `port`, from
+ * `ss -tnp`: client port -> owner pid.
+ */
+async function ownersOf(port: number): Promise<Map<number, number>> {
   const proc = Bun.spawn(["ss", "-Htnp", "state", "established", `( sport = :${port} )`], {
     stdout: "pipe",
   });
   const out = await new Response(proc.stdout).text();
   await proc.exited;
-  return [...out.matchAll(/pid=(\d+)/g)].map((m) => Number(m[1]));
+  const owners = new Map<number, number>();
+  for (const line of out.split("\n")) {
+    const peer = /\s\S+:(\d+)\s+users:/.exec(line);
+    const pid = /pid=(\d+)/.exec(line);
+    if (peer && pid) owners.set(Number(peer[1]), Number(pid[1]));
+  }
+  return owners;
 }
 
 describe("--workers 2", () => {
@@ -70,7 +79,7 @@ describe("--workers 2", () => {
     const sockets: net.Socket[] = [];
     for (let i = 0; i < 40; i++) sockets.push(await connect(echod.port));
     await Bun.sleep(100);
-    const owners = await ownersOf(echod.port);
+    const owners = [...(await ownersOf(echod.port)).values()];
     expect(owners).toHaveLength(40);
     for (const pid of echod.workerPids) {
       expect(owners.filter((o) => o === pid).length).toBeGreaterThan(0);
@@ -103,8 +112,8 @@ describe("--workers 2", () => {
     const echod = await start(["--workers", "2"]);
     // Hold connections until both workers own at least one.
     const sockets: net.Socket[] = [];
-    let owners: number[] = [];
-    for (let i = 0; i < 40 && new Set(owners).size < 2; i++) {
+    let owners = new Map<number, number>();
+    for (let i = 0; i < 40 && new Set(owners.values()).size < 2; i++) {
       sockets.push(await connect(echod.port));
       owners = await ownersOf(echod.port);
     }
@@ -115,7 +124,7 @@ describe("--workers 2", () => {
     expect(await waitFor(() => !alive(victim))).toBe(true);
 
     // A connection owned by the survivor still echoes.
-    const survivorSockets = sockets.filter((_, i) => owners[i] === survivor);
+    const survivorSockets = sockets.filter((s) => owners.get(s.localPort ?? -1) === survivor);
     expect(survivorSockets.length).toBeGreaterThan(0);
     const probe = survivorSockets[0] as net.Socket;
     const reply = new Promise<string>((r) => probe.once("data", (d: Buffer) => r(d.toString())));
