@@ -172,7 +172,9 @@ async function spawnEchod(o: SoakOptions, tlsDir: string | null): Promise<Child>
     }),
   ]);
   const portOf = (address: unknown) => Number(String(address).split(":").pop());
-  const port = tlsDir !== null ? portOf(line.tls) : portOf(line.echo);
+  // The TLS listener's address is in `listeners.tls` of the startup line.
+  const listeners = (line.listeners ?? {}) as Record<string, unknown>;
+  const port = tlsDir !== null ? portOf(listeners.tls) : portOf(line.echo);
   if (!Number.isInteger(port) || port <= 0) {
     throw new Error(
       `no ${tlsDir !== null ? "tls" : "echo"} address in the startup line: ${JSON.stringify(line)}`,
@@ -222,6 +224,15 @@ async function scrape(admin: number): Promise<Map<string, number>> {
   return samples;
 }
 
+/** The sum of a metric over all its label sets (echod labels some gauges by listener). */
+function total(m: Map<string, number>, name: string): number {
+  let sum = Number.NaN;
+  for (const [key, value] of m) {
+    if (key === name || key.startsWith(`${name}{`)) sum = (Number.isNaN(sum) ? 0 : sum) + value;
+  }
+  return sum;
+}
+
 async function run(o: SoakOptions): Promise<number> {
   const tlsDir = o.tls ? makeCertificate() : null;
   const echod = await spawnEchod(o, tlsDir);
@@ -248,9 +259,9 @@ async function run(o: SoakOptions): Promise<number> {
         t,
         rssBytes: rssBytes(pid),
         openFds: openFds(pid),
-        active: m.get("echod_connections_active") ?? Number.NaN,
-        bufferedBytes: m.get("echod_buffered_bytes") ?? Number.NaN,
-        accepted: m.get("echod_connections_accepted_total") ?? Number.NaN,
+        active: total(m, "echod_connections_active"),
+        bufferedBytes: total(m, "echod_buffered_bytes"),
+        accepted: total(m, "echod_connections_accepted_total"),
         streamBytesPerSec: (c.streamBytes - lastBytes) / (t - lastT),
         roundTripsPerSec: (c.roundTrips - lastTrips) / (t - lastT),
         errors: c.errors,
@@ -268,7 +279,7 @@ async function run(o: SoakOptions): Promise<number> {
     await load.stop();
     // Let echod see every close, then count its descriptors again.
     let after = await scrape(echod.admin);
-    for (let i = 0; i < 100 && after.get("echod_connections_active") !== 0; i++) {
+    for (let i = 0; i < 100 && total(after, "echod_connections_active") !== 0; i++) {
       await Bun.sleep(100);
       after = await scrape(echod.admin);
     }
@@ -277,7 +288,7 @@ async function run(o: SoakOptions): Promise<number> {
       samples,
       fdsBefore,
       fdsAfter,
-      activeAfter: after.get("echod_connections_active") ?? Number.NaN,
+      activeAfter: total(after, "echod_connections_active"),
       errors: load.counters.errors,
       maxGrowthPercent: o.maxGrowth,
     });
@@ -294,7 +305,7 @@ async function run(o: SoakOptions): Promise<number> {
     if (o.json) {
       const { json: _json, ...options } = o;
       process.stdout.write(
-        `${JSON.stringify({ options, samples, verdict, load: load.counters, closed, accepted: after.get("echod_connections_accepted_total") })}\n`,
+        `${JSON.stringify({ options, samples, verdict, load: load.counters, closed, accepted: total(after, "echod_connections_accepted_total") })}\n`,
       );
     }
     return verdict.ok ? 0 : 1;
