@@ -75,24 +75,36 @@ for (const { stuck, timeout } of [
         .map((l) => [Number(String(l.remote).split(":").pop()), l]),
     );
     let echoed = 0;
+    let streamsCut = 0;
     for (const s of streams) {
       expect(s.mismatch()).toBeNull();
-      const line = closedLines.get(s.localPort);
-      expect(line).toMatchObject({
-        reason: "shutdown",
-        bytesIn: s.received(),
-        bytesOut: s.received(),
-      });
       expect(s.received()).toBeGreaterThan(0);
       expect(s.received()).toBeLessThanOrEqual(s.sent());
+      const line = closedLines.get(s.localPort) as Record<string, unknown>;
+      if (line.reason === "shutdown_timeout") {
+        // Cut by the timeout (a busy machine can slow a reader that much):
+        // allowed, and counted; the reset may lose echo still in flight.
+        streamsCut++;
+        expect(s.received()).toBeLessThanOrEqual(Number(line.bytesOut));
+        expect(Number(line.bytesOut)).toBeLessThanOrEqual(Number(line.bytesIn));
+      } else {
+        // Drained: everything echod read from this client came back to it.
+        expect(line).toMatchObject({
+          reason: "shutdown",
+          bytesIn: s.received(),
+          bytesOut: s.received(),
+        });
+      }
       echoed += s.received();
     }
     for (const port of stuckPorts) {
       expect(closedLines.get(port)?.reason).toBe("shutdown_timeout");
     }
-    expect(summary.drained).toBe(STREAMS);
-    expect(summary.cut).toBe(stuck);
+    expect(summary.cut).toBe(stuck + streamsCut);
+    expect(summary.drained).toBe(STREAMS - streamsCut);
     if (stuck === 0) {
+      // 20 s is ample: every stream drains, and the totals are exactly theirs.
+      expect(streamsCut).toBe(0);
       expect(summary.receivedBytes).toBe(echoed);
       expect(summary.sentBytes).toBe(echoed);
     } else {
