@@ -115,7 +115,7 @@ for (const { stuck, timeout } of [
     }
     console.log(
       `SIGTERM under load: ${STREAMS} streams${stuck ? ` + ${stuck} non-reading` : ""}; ` +
-        `${(echoed / 2 ** 20).toFixed(0)} MiB echoed to the streams, drained ${summary.drained}, cut ${summary.cut}, ` +
+        `${(echoed / 2 ** 20).toFixed(0)} MiB echoed to the streams, drained ${summary.drained}, cut ${summary.cut} (streams among them: ${streamsCut}), ` +
         `discarded ${summary.discardedBytes} bytes; exit after ${drainMs.toFixed(0)} ms`,
     );
   }, 60_000);
