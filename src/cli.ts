@@ -4,7 +4,14 @@
  * leaves validation to `resolveConfig` and printing and exiting to main.ts.
  */
 import yargs from "yargs";
-import { type Config, DEFAULTS, LOG_FORMATS, LOG_LEVELS, type RawOptions } from "./config.ts";
+import {
+  type Config,
+  DEFAULTS,
+  FRAMINGS,
+  LOG_FORMATS,
+  LOG_LEVELS,
+  type RawOptions,
+} from "./config.ts";
 import { EchodError } from "./errors.ts";
 import { formatSize } from "./units.ts";
 import { VERSION } from "./version.ts";
@@ -45,6 +52,13 @@ export const OPTIONS: readonly OptionSpec[] = [
     shown: String(DEFAULTS.maxConnections),
   },
   {
+    key: "maxConnectionsPerIp",
+    flag: "max-connections-per-ip",
+    type: "string",
+    describe: "Concurrent connections from one IP address (0 = no limit)",
+    shown: String(DEFAULTS.maxConnectionsPerIp),
+  },
+  {
     key: "idleTimeout",
     flag: "idle-timeout",
     type: "string",
@@ -78,6 +92,125 @@ export const OPTIONS: readonly OptionSpec[] = [
     type: "string",
     describe: "Echo worker processes sharing the port (auto = one per CPU)",
     shown: String(DEFAULTS.workers),
+  },
+  {
+    key: "tlsPort",
+    flag: "tls-port",
+    type: "string",
+    describe: "TLS echo port on --host (needs --tls-cert and --tls-key)",
+    shown: "off",
+  },
+  {
+    key: "tlsCert",
+    flag: "tls-cert",
+    type: "string",
+    describe: "PEM certificate (chain) for the TLS listener; re-read on SIGHUP",
+    shown: "none",
+  },
+  {
+    key: "tlsKey",
+    flag: "tls-key",
+    type: "string",
+    describe: "PEM private key for --tls-cert; re-read on SIGHUP",
+    shown: "none",
+  },
+  {
+    key: "tlsCa",
+    flag: "tls-ca",
+    type: "string",
+    describe: "PEM CA bundle: TLS clients must present a certificate it signed",
+    shown: "none",
+  },
+  {
+    key: "unix",
+    flag: "unix",
+    type: "string",
+    describe: "Unix domain socket path to echo on (a stale socket file is replaced)",
+    shown: "off",
+  },
+  {
+    key: "unixMode",
+    flag: "unix-mode",
+    type: "string",
+    describe: "File mode of the --unix socket (octal)",
+    shown: `0${DEFAULTS.unixMode.toString(8)}`,
+  },
+  {
+    key: "udpPort",
+    flag: "udp-port",
+    type: "string",
+    describe: "UDP echo port on --host (RFC 862)",
+    shown: "off",
+  },
+  {
+    key: "udpMaxSize",
+    flag: "udp-max-size",
+    type: "string",
+    describe: "Largest datagram echoed; larger ones are dropped",
+    shown: String(DEFAULTS.udpMaxSize),
+  },
+  {
+    key: "udpRateLimit",
+    flag: "udp-rate-limit",
+    type: "string",
+    describe: "Datagrams per second echoed to one source address (0 = no limit)",
+    shown: String(DEFAULTS.udpRateLimit),
+  },
+  {
+    key: "framing",
+    flag: "framing",
+    type: "string",
+    describe: `Echo unit on stream listeners: ${FRAMINGS.join(", ")}`,
+    shown: DEFAULTS.framing,
+  },
+  {
+    key: "maxMessageSize",
+    flag: "max-message-size",
+    type: "string",
+    describe: "Largest framed message; a larger one closes the connection",
+    shown: formatSize(DEFAULTS.maxMessageSize).replace(" ", ""),
+  },
+  {
+    key: "delay",
+    flag: "delay",
+    type: "string",
+    describe: "Fault: wait MS[:JITTER] milliseconds before echoing each chunk or message",
+    shown: "0",
+  },
+  {
+    key: "bandwidth",
+    flag: "bandwidth",
+    type: "string",
+    describe: "Fault: echo at most this many bytes per second per connection (0 = off)",
+    shown: String(DEFAULTS.bandwidth),
+  },
+  {
+    key: "slice",
+    flag: "slice",
+    type: "string",
+    describe: "Fault: echo in separate writes of at most this many bytes (0 = off)",
+    shown: String(DEFAULTS.slice),
+  },
+  {
+    key: "closeAfter",
+    flag: "close-after",
+    type: "string",
+    describe: "Fault: close (FIN) after echoing this many bytes (0 = off)",
+    shown: String(DEFAULTS.closeAfter),
+  },
+  {
+    key: "resetAfter",
+    flag: "reset-after",
+    type: "string",
+    describe: "Fault: reset (RST) after echoing this many bytes (0 = off)",
+    shown: String(DEFAULTS.resetAfter),
+  },
+  {
+    key: "faultRate",
+    flag: "fault-rate",
+    type: "string",
+    describe: "The chance (0 to 1) that a new connection gets the faults",
+    shown: String(DEFAULTS.faultRate),
   },
   {
     key: "metrics",

@@ -8,7 +8,7 @@ import { type AdminServer, startAdminServer } from "./admin/server.ts";
 import { parseCli } from "./cli.ts";
 import { type Config, resolveConfig } from "./config.ts";
 import { EchodError } from "./errors.ts";
-import { createLogger } from "./log.ts";
+import { createLogger, type Logger } from "./log.ts";
 import { createMetrics } from "./metrics.ts";
 import { type EchoRuntime, startRuntime } from "./runtime.ts";
 
@@ -72,10 +72,12 @@ async function serve(config: Config): Promise<number> {
     process.on("SIGTERM", onSignal);
     process.on("SIGINT", onSignal);
   });
+  process.on("SIGHUP", () => reloadTls(echo, log));
   log.info(
     {
       config,
       echo: address(config.host, echo.port),
+      listeners: echo.listeners(),
       ...(config.workers > 1 ? { workers: echo.pids() } : {}),
       ...(admin ? { admin: address(config.metricsHost, admin.port) } : {}),
     },
@@ -90,7 +92,19 @@ function bind(echo: EchoRuntime) {
     stats: () => echo.stats(),
     resources: () => echo.resources(),
     workers: () => echo.workers(),
+    listeners: () => echo.listenerStats(),
   };
+}
+
+/** SIGHUP: re-read the TLS files. A bad file is logged and the old certificate stays. */
+function reloadTls(echo: EchoRuntime, log: Logger): void {
+  if (echo.reloadTls === undefined) return;
+  try {
+    echo.reloadTls();
+    log.info("tls certificate reloaded");
+  } catch (error) {
+    log.error({ err: (error as Error).message }, "tls reload failed; keeping the old certificate");
+  }
 }
 
 function address(host: string, port: number): string {

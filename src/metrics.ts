@@ -13,13 +13,24 @@ import processCpuTotal from "prom-client/lib/metrics/processCpuTotal.js";
 import processMaxFileDescriptors from "prom-client/lib/metrics/processMaxFileDescriptors.js";
 import processOpenFileDescriptors from "prom-client/lib/metrics/processOpenFileDescriptors.js";
 import processStartTime from "prom-client/lib/metrics/processStartTime.js";
-import { CLOSE_REASONS, DURATION_BUCKETS, type EchoStats, REJECT_REASONS } from "./echo/stats.ts";
+import {
+  CLOSE_REASONS,
+  DURATION_BUCKETS,
+  type EchoStats,
+  FAULT_TYPES,
+  type ListenerStats,
+  REJECT_REASONS,
+  UDP_DROP_REASONS,
+  type UdpStats,
+} from "./echo/stats.ts";
 import { VERSION } from "./version.ts";
 
 /** What the metrics read at scrape time. */
 export interface MetricsSource {
   /** Counters of the echo listener(s), summed over workers if there are several. */
   stats(): EchoStats;
+  /** Each listener's own counters, for the metrics labelled `listener`. */
+  listeners(): ListenerStats;
   ready(): boolean;
   /** CPU seconds and resident bytes of the whole daemon (all its processes). */
   resources(): DaemonResources;
@@ -45,12 +56,18 @@ type AnyRegistry = Registry<RegistryContentType>;
 export interface MetricsRegistries {
   readonly prometheus: AnyRegistry;
   readonly openMetrics: AnyRegistry;
+  /** The admin server reports how long each /metrics answer took to build. */
+  recordScrape(seconds: number): void;
 }
 
 export function createMetrics(source: MetricsSource): MetricsRegistries {
+  const scrape = { lastSeconds: 0 };
   return {
-    prometheus: createRegistry(source, Registry.PROMETHEUS_CONTENT_TYPE),
-    openMetrics: createRegistry(source, Registry.OPENMETRICS_CONTENT_TYPE),
+    prometheus: createRegistry(source, Registry.PROMETHEUS_CONTENT_TYPE, scrape),
+    openMetrics: createRegistry(source, Registry.OPENMETRICS_CONTENT_TYPE, scrape),
+    recordScrape(seconds) {
+      scrape.lastSeconds = seconds;
+    },
   };
 }
 
@@ -61,82 +78,146 @@ export function registryFor(registries: MetricsRegistries, accept: string | null
     : registries.prometheus;
 }
 
-function createRegistry(source: MetricsSource, contentType: RegistryContentType): AnyRegistry {
+function createRegistry(
+  source: MetricsSource,
+  contentType: RegistryContentType,
+  scrape: { readonly lastSeconds: number },
+): AnyRegistry {
   const registry = new Registry<RegistryContentType>();
   registry.setContentType(contentType);
   const registers = [registry as Registry];
   // One snapshot per scrape: the first metric collected takes it, the rest reuse it.
   let snapshot: EchoStats = source.stats();
+  let listenerSnapshot: ListenerStats = source.listeners();
   let takenAt = -1;
-  const stats = () => {
+  const refresh = () => {
     const now = performance.now();
     if (now - takenAt > 5) {
       snapshot = source.stats();
+      listenerSnapshot = source.listeners();
       takenAt = now;
     }
+  };
+  const stats = () => {
+    refresh();
     return snapshot;
   };
+  const refreshed = () => {
+    refresh();
+    return listenerSnapshot;
+  };
 
-  counter(
+  perListener(
     registers,
+    "counter",
     "echod_connections_accepted_total",
-    "Connections taken into service.",
-    () => stats().accepted,
+    "Connections taken into service, by listener.",
+    refreshed,
+    (s) => s.accepted,
   );
-  new client.Gauge({
-    name: "echod_connections_active",
-    help: "Connections open now.",
+  perListener(
     registers,
-    collect() {
-      this.set(stats().active);
-    },
-  });
-  labelledCounter(
+    "gauge",
+    "echod_connections_active",
+    "Connections open now, by listener.",
+    refreshed,
+    (s) => s.active,
+  );
+  perListenerAndLabel(
     registers,
     "echod_connections_rejected_total",
-    "Connections closed at once because of a limit, by reason.",
+    "Connections closed at once because of a limit, by listener and reason.",
+    "reason",
     REJECT_REASONS,
-    (reason) => stats().rejected[reason],
+    refreshed,
+    (s, reason) => s.rejected[reason],
   );
-  labelledCounter(
+  perListenerAndLabel(
     registers,
     "echod_connections_closed_total",
-    "Served connections that ended, by reason.",
+    "Served connections that ended, by listener and reason.",
+    "reason",
     CLOSE_REASONS,
-    (reason) => stats().closed[reason],
+    refreshed,
+    (s, reason) => s.closed[reason],
   );
   registry.registerMetric(durationHistogram(stats) as unknown as Metric);
-  counter(
+  perListener(
     registers,
+    "counter",
     "echod_received_bytes_total",
-    "Bytes read from clients.",
-    () => stats().receivedBytes,
+    "Bytes read from clients, by listener.",
+    refreshed,
+    (s) => s.receivedBytes,
+    (u) => u.receivedBytes,
   );
-  counter(
+  perListener(
     registers,
+    "counter",
     "echod_sent_bytes_total",
-    "Bytes written back to clients.",
-    () => stats().sentBytes,
+    "Bytes written back to clients, by listener.",
+    refreshed,
+    (s) => s.sentBytes,
+    (u) => u.sentBytes,
   );
-  counter(
+  perListener(
     registers,
+    "counter",
     "echod_discarded_bytes_total",
-    "Bytes read during shutdown after echod's FIN and dropped.",
-    () => stats().discardedBytes,
+    "Bytes read and dropped, not echoed (after echod's FIN, after a fault or an over-size message, an incomplete last frame), by listener.",
+    refreshed,
+    (s) => s.discardedBytes,
   );
-  new client.Gauge({
-    name: "echod_buffered_bytes",
-    help: "Bytes queued now for clients that read slower than they send.",
+  perListener(
     registers,
-    collect() {
-      this.set(stats().bufferedBytes);
-    },
-  });
-  counter(
+    "gauge",
+    "echod_buffered_bytes",
+    "Bytes held now for clients that read slower than they send (or delayed by a fault), by listener.",
+    refreshed,
+    (s) => s.bufferedBytes,
+  );
+  perListener(
     registers,
+    "counter",
     "echod_backpressure_pauses_total",
-    "Times echod stopped reading from a client because its queue passed --max-buffer.",
-    () => stats().backpressurePauses,
+    "Times echod stopped reading from a client because its queue passed --max-buffer, by listener.",
+    refreshed,
+    (s) => s.backpressurePauses,
+  );
+  perListener(
+    registers,
+    "counter",
+    "echod_messages_total",
+    "Framed messages echoed (--framing line or length-prefixed), by listener.",
+    refreshed,
+    (s) => s.messages,
+  );
+  perListenerAndLabel(
+    registers,
+    "echod_faults_injected_total",
+    "Faults injected on purpose, by listener and type: delay, bandwidth and slice count chunks or messages, close and reset count connections.",
+    "type",
+    FAULT_TYPES,
+    refreshed,
+    (s, type) => s.faults[type],
+  );
+  udpCounter(
+    registers,
+    "echod_udp_datagrams_total",
+    "UDP datagrams received (in) and echoed (out).",
+    "direction",
+    ["in", "out"] as const,
+    refreshed,
+    (u, direction) => (direction === "in" ? u.datagramsIn : u.datagramsOut),
+  );
+  udpCounter(
+    registers,
+    "echod_udp_datagrams_dropped_total",
+    "UDP datagrams received and not echoed, by reason.",
+    "reason",
+    UDP_DROP_REASONS,
+    refreshed,
+    (u, reason) => u.dropped[reason],
   );
   new client.Gauge({
     name: "echod_max_connections",
@@ -183,6 +264,14 @@ function createRegistry(source: MetricsSource, contentType: RegistryContentType)
     },
   });
   new client.Gauge({
+    name: "echod_last_scrape_duration_seconds",
+    help: "Time echod took to build the previous /metrics answer (the event-loop time a scrape costs).",
+    registers,
+    collect() {
+      this.set(scrape.lastSeconds);
+    },
+  });
+  new client.Gauge({
     name: "echod_build_info",
     help: "echod's version and the Bun version running it; always 1.",
     labelNames: ["version", "bun_version"],
@@ -217,21 +306,95 @@ function counter(registers: Registry[], name: string, help: string, read: () => 
   });
 }
 
-function labelledCounter<R extends string>(
+type ReadListeners = () => ListenerStats;
+
+/** A metric with one series per listener; UDP has one only if `udpRead` says how to read it. */
+function perListener(
+  registers: Registry[],
+  type: "counter" | "gauge",
+  name: string,
+  help: string,
+  listeners: ReadListeners,
+  read: (stats: EchoStats) => number,
+  udpRead?: (stats: UdpStats) => number,
+): void {
+  const fill = (set: (listener: string, value: number) => void) => {
+    const { stream, udp } = listeners();
+    for (const [listener, stats] of Object.entries(stream)) {
+      if (stats) set(listener, read(stats));
+    }
+    if (udp && udpRead) set("udp", udpRead(udp));
+  };
+  if (type === "gauge") {
+    new client.Gauge({
+      name,
+      help,
+      labelNames: ["listener"],
+      registers,
+      collect() {
+        this.reset();
+        fill((listener, value) => this.labels(listener).set(value));
+      },
+    });
+    return;
+  }
+  new client.Counter({
+    name,
+    help,
+    labelNames: ["listener"],
+    registers,
+    collect() {
+      this.reset();
+      fill((listener, value) => this.labels(listener).inc(value));
+    },
+  });
+}
+
+/** A counter with one series per stream listener and value of `label`. */
+function perListenerAndLabel<R extends string>(
   registers: Registry[],
   name: string,
   help: string,
-  reasons: readonly R[],
-  read: (reason: R) => number,
+  label: string,
+  values: readonly R[],
+  listeners: ReadListeners,
+  read: (stats: EchoStats, value: R) => number,
 ): void {
   new client.Counter({
     name,
     help,
-    labelNames: ["reason"],
+    labelNames: ["listener", label],
     registers,
     collect() {
       this.reset();
-      for (const reason of reasons) this.labels(reason).inc(read(reason));
+      for (const [listener, stats] of Object.entries(listeners().stream)) {
+        if (!stats) continue;
+        for (const value of values) this.labels(listener, value).inc(read(stats, value));
+      }
+    },
+  });
+}
+
+/** A UDP counter by `label`; no series at all when UDP is off. */
+function udpCounter<R extends string>(
+  registers: Registry[],
+  name: string,
+  help: string,
+  label: string,
+  values: readonly R[],
+  listeners: ReadListeners,
+  read: (stats: UdpStats, value: R) => number,
+): void {
+  new client.Counter({
+    name,
+    help,
+    labelNames: [label],
+    registers,
+    collect() {
+      this.reset();
+      const udp = listeners().udp;
+      if (udp === null) return;
+      for (const value of values) this.labels(value).inc(read(udp, value));
     },
   });
 }

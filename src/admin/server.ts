@@ -72,9 +72,10 @@ async function route(request: Request, options: AdminOptions): Promise<Response>
       ? new Response("ready\n", { headers: TEXT })
       : new Response("not ready\n", { status: 503, headers: TEXT });
   }
+  const started = performance.now();
   await options.refresh?.();
   const registry = registryFor(options.metrics, request.headers.get("accept"));
-  return new Response(await registry.metrics(), {
-    headers: { "content-type": registry.contentType },
-  });
+  const body = await registry.metrics();
+  options.metrics.recordScrape((performance.now() - started) / 1000);
+  return new Response(body, { headers: { "content-type": registry.contentType } });
 }

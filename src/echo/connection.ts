@@ -5,6 +5,7 @@
  * full, -1 once closed); the unsent tail is ours to keep and retry on drain.
  */
 import type { Socket } from "bun";
+import type { Shape } from "./shaping.ts";
 import type { CloseReason, EchoStats } from "./stats.ts";
 
 export interface Connection {
@@ -29,11 +30,20 @@ export interface Connection {
   /** Coarse timestamp (ms) of the last byte in either direction, for the idle sweep. */
   lastActive: number;
   remote: string;
+  /** The peer's IP address when --max-connections-per-ip counts it, else null. */
+  ip: string | null;
+  /** Framing and fault state, only on listeners with either turned on (see shaping.ts). */
+  shape: Shape | null;
 }
 
 export type EchoSocket = Socket<Connection>;
 
-export function createConnection(now: number, remote: string): Connection {
+export function createConnection(
+  now: number,
+  remote: string,
+  ip: string | null = null,
+  shape: Shape | null = null,
+): Connection {
   return {
     queue: [],
     head: 0,
@@ -49,6 +59,8 @@ export function createConnection(now: number, remote: string): Connection {
     openedAt: now,
     lastActive: now,
     remote,
+    ip,
+    shape,
   };
 }
 
@@ -94,6 +106,27 @@ export function flush(socket: EchoSocket, conn: Connection, stats: EchoStats): b
   }
   conn.head = head;
   return false;
+}
+
+/**
+ * Writes `chunk` now if nothing is queued ahead of it, and queues what the
+ * kernel does not take. The raw echo path inlines the same steps.
+ */
+export function writeOrQueue(
+  socket: EchoSocket,
+  conn: Connection,
+  stats: EchoStats,
+  chunk: Uint8Array,
+): void {
+  if (conn.queued > 0) {
+    enqueue(conn, stats, chunk);
+    return;
+  }
+  const written = socket.write(chunk);
+  if (written < 0) return; // closed under us; the close handler accounts for it
+  conn.bytesOut += written;
+  stats.sentBytes += written;
+  if (written < chunk.length) enqueue(conn, stats, written === 0 ? chunk : chunk.subarray(written));
 }
 
 /** Drops what is still queued (the socket is gone) so the buffered gauge stays true. */

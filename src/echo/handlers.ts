@@ -14,18 +14,35 @@ import {
   enqueue,
   flush,
 } from "./connection.ts";
+import type { ShapingPlan } from "./shaping.ts";
 import { type CloseReason, type EchoStats, observeDuration, type RejectReason } from "./stats.ts";
 
 /** How many bytes of each connection --log-data dumps, in total. */
 export const LOG_DATA_CAP = 64;
 
+/** Connection counts shared by all stream listeners, so the limits hold across them. */
+export interface SharedLimits {
+  active: number;
+  /** Open connections per peer IP address, kept only when a per-IP limit is set. */
+  readonly perIp: Map<string, number>;
+}
+
+export function createSharedLimits(): SharedLimits {
+  return { active: 0, perIp: new Map() };
+}
+
 /** Shared, mutable state of one listener that the handlers read. */
 export interface EchoContext {
   readonly stats: EchoStats;
   readonly log: Logger;
+  readonly limits: SharedLimits;
   readonly maxConnections: number;
   /** Why a connection past maxConnections is rejected: the flag, or the open-files limit. */
   readonly limitReason: RejectReason;
+  /** Connections per peer IP address; 0 = no limit (and for Unix sockets). */
+  readonly maxConnectionsPerIp: number;
+  /** Framing and faults, or null for the raw echo path. */
+  readonly shaping: ShapingPlan | null;
   /** High-water mark: pause reading above this many queued bytes. */
   readonly highWater: number;
   /** Low-water mark: resume reading at or below this many queued bytes. */
@@ -40,6 +57,8 @@ export interface EchoContext {
   /** Rejections since the last warning line, so a flood cannot flood the log. */
   rejectedSinceLog: number;
   lastRejectLog: number;
+  /** The reason of the latest rejection, for the rate-limited warning. */
+  lastRejectReason: RejectReason;
 }
 
 export function createHandlers(ctx: EchoContext): SocketHandler<Connection> {
@@ -47,18 +66,7 @@ export function createHandlers(ctx: EchoContext): SocketHandler<Connection> {
 
   return {
     open(socket) {
-      if (stats.active >= ctx.maxConnections) {
-        reject(ctx, socket as EchoSocket);
-        return;
-      }
-      socket.data = createConnection(
-        performance.now(),
-        `${socket.remoteAddress}:${socket.remotePort}`,
-      );
-      stats.accepted++;
-      stats.active++;
-      ctx.sockets.add(socket as EchoSocket);
-      if (ctx.debug) ctx.log.debug({ remote: socket.data.remote }, "connection opened");
+      openConnection(ctx, socket as EchoSocket);
     },
 
     data(socket, chunk) {
@@ -129,32 +137,78 @@ export function createHandlers(ctx: EchoContext): SocketHandler<Connection> {
     },
 
     close(socket, error) {
-      const conn = socket.data;
-      if (conn === undefined) return; // a rejected connection, already counted
-      ctx.sockets.delete(socket);
-      const reason: CloseReason = conn.reason ?? (error ? reasonForError(error) : "peer_closed");
-      discard(conn, stats);
-      stats.active--;
-      stats.closed[reason]++;
-      const seconds = (performance.now() - conn.openedAt) / 1000;
-      observeDuration(stats, seconds);
-      if (ctx.debug) {
-        ctx.log.debug(
-          {
-            remote: conn.remote,
-            bytesIn: conn.bytesIn,
-            bytesOut: conn.bytesOut,
-            durationMs: Math.round(seconds * 1000),
-            reason,
-          },
-          "connection closed",
-        );
-      }
+      closeConnection(ctx, socket, error);
     },
   } satisfies SocketHandler<Connection>;
 }
 
-function resume(socket: EchoSocket, conn: Connection): void {
+/**
+ * Takes a new connection into service, or rejects it past a limit. Returns
+ * the connection, or null when it was rejected.
+ */
+export function openConnection(ctx: EchoContext, socket: EchoSocket): Connection | null {
+  const limits = ctx.limits;
+  if (limits.active >= ctx.maxConnections) {
+    reject(ctx, socket, ctx.limitReason);
+    return null;
+  }
+  let ip: string | null = null;
+  if (ctx.maxConnectionsPerIp > 0) {
+    ip = socket.remoteAddress;
+    const open = limits.perIp.get(ip) ?? 0;
+    if (open >= ctx.maxConnectionsPerIp) {
+      reject(ctx, socket, "per_ip_limit");
+      return null;
+    }
+    limits.perIp.set(ip, open + 1);
+  }
+  const conn = createConnection(
+    performance.now(),
+    `${socket.remoteAddress}:${socket.remotePort}`,
+    ip,
+  );
+  socket.data = conn;
+  ctx.stats.accepted++;
+  ctx.stats.active++;
+  limits.active++;
+  ctx.sockets.add(socket);
+  if (ctx.debug) ctx.log.debug({ remote: conn.remote }, "connection opened");
+  return conn;
+}
+
+/** Books a served connection's end: counters, the per-IP count, the debug line. */
+export function closeConnection(ctx: EchoContext, socket: EchoSocket, error?: Error): void {
+  const conn = socket.data;
+  if (conn === undefined) return; // a rejected connection, already counted
+  const stats = ctx.stats;
+  ctx.sockets.delete(socket);
+  const reason: CloseReason = conn.reason ?? (error ? reasonForError(error) : "peer_closed");
+  discard(conn, stats);
+  stats.active--;
+  ctx.limits.active--;
+  if (conn.ip !== null) {
+    const left = (ctx.limits.perIp.get(conn.ip) ?? 1) - 1;
+    if (left > 0) ctx.limits.perIp.set(conn.ip, left);
+    else ctx.limits.perIp.delete(conn.ip);
+  }
+  stats.closed[reason]++;
+  const seconds = (performance.now() - conn.openedAt) / 1000;
+  observeDuration(stats, seconds);
+  if (ctx.debug) {
+    ctx.log.debug(
+      {
+        remote: conn.remote,
+        bytesIn: conn.bytesIn,
+        bytesOut: conn.bytesOut,
+        durationMs: Math.round(seconds * 1000),
+        reason,
+      },
+      "connection closed",
+    );
+  }
+}
+
+export function resume(socket: EchoSocket, conn: Connection): void {
   conn.paused = false;
   socket.resume();
 }
@@ -179,14 +233,15 @@ export function finish(socket: EchoSocket, conn: Connection): void {
   if (conn.paused) resume(socket, conn);
 }
 
-function reasonForError(error: Error): CloseReason {
+export function reasonForError(error: Error): CloseReason {
   const code = (error as Error & { code?: string }).code;
   return code === "ECONNRESET" || code === "EPIPE" ? "peer_reset" : "error";
 }
 
-function reject(ctx: EchoContext, socket: EchoSocket): void {
-  ctx.stats.rejected[ctx.limitReason]++;
+function reject(ctx: EchoContext, socket: EchoSocket, reason: RejectReason): void {
+  ctx.stats.rejected[reason]++;
   ctx.rejectedSinceLog++;
+  ctx.lastRejectReason = reason;
   logRejections(ctx, performance.now());
   // FIN now. Bun closes the descriptor right away (the kernel finishes the
   // handshake), so rejected connections hold no file descriptor.
@@ -201,14 +256,24 @@ function reject(ctx: EchoContext, socket: EchoSocket): void {
 export function logRejections(ctx: EchoContext, now: number): void {
   if (ctx.rejectedSinceLog === 0 || now - ctx.lastRejectLog < 1000) return;
   ctx.log.warn(
-    { reason: ctx.limitReason, rejected: ctx.rejectedSinceLog, maxConnections: ctx.maxConnections },
+    {
+      reason: ctx.lastRejectReason,
+      rejected: ctx.rejectedSinceLog,
+      maxConnections: ctx.maxConnections,
+      ...(ctx.maxConnectionsPerIp > 0 ? { maxConnectionsPerIp: ctx.maxConnectionsPerIp } : {}),
+    },
     "connections rejected",
   );
   ctx.rejectedSinceLog = 0;
   ctx.lastRejectLog = now;
 }
 
-function logData(ctx: EchoContext, conn: Connection, chunk: Uint8Array, length: number): void {
+export function logData(
+  ctx: EchoContext,
+  conn: Connection,
+  chunk: Uint8Array,
+  length: number,
+): void {
   const offset = conn.bytesIn - length;
   const take = Math.min(length, LOG_DATA_CAP - offset);
   ctx.log.info(

@@ -1,21 +1,50 @@
 /**
- * `startEchoServer(config)`: binds the echo listener, runs the idle sweep
- * and drains gracefully on `stop()`. The CLI, the tests, the bench and the
- * worker processes all start echod through this one function.
+ * `startEchoServer(config)`: binds one stream listener (TCP by default, or
+ * TLS or a Unix socket), runs the idle sweep and drains gracefully on
+ * `stop()`. Every stream listener is this same engine with the same
+ * handlers; listeners.ts starts all the configured ones. The handler object
+ * is chosen once here: the raw one, or the shaped one when framing or faults
+ * are on, so the raw echo path carries no checks for them.
  */
-import type { TCPSocketListener, TCPSocketListenOptions } from "bun";
+import { chmodSync } from "node:fs";
+import type {
+  SocketHandler,
+  SocketListener,
+  TCPSocketListenOptions,
+  TLSOptions,
+  UnixSocketOptions,
+} from "bun";
 import type { Config } from "../config.ts";
 import { EchodError } from "../errors.ts";
 import { createSilentLogger, type Logger } from "../log.ts";
 import type { Connection, EchoSocket } from "./connection.ts";
 import { connectionLimit, FD_RESERVE, openFilesLimit } from "./fd-limit.ts";
-import { createHandlers, type EchoContext, finish, logRejections } from "./handlers.ts";
-import { createStats, type EchoStats } from "./stats.ts";
+import {
+  createHandlers,
+  createSharedLimits,
+  type EchoContext,
+  finish,
+  logRejections,
+  type SharedLimits,
+} from "./handlers.ts";
+import { createShapedHandlers, createShapingPlan } from "./shaping.ts";
+import { createStats, type EchoStats, type StreamKind } from "./stats.ts";
+
+export type { StreamKind };
+
+/** Which stream listener to start; TCP on config.host and config.port by default. */
+export type ListenerSpec =
+  | { readonly kind: "tcp" }
+  | { readonly kind: "tls"; readonly port: number; readonly tls: TLSOptions }
+  | { readonly kind: "unix"; readonly path: string; readonly mode: number };
 
 export interface StartOptions {
   readonly log?: Logger;
   /** Share the port with sibling worker processes (SO_REUSEPORT). */
   readonly reusePort?: boolean;
+  readonly listener?: ListenerSpec;
+  /** Connection counts shared with the other listeners of one echod, so limits hold across them. */
+  readonly limits?: SharedLimits;
 }
 
 export interface ShutdownSummary {
@@ -30,18 +59,28 @@ export interface ShutdownSummary {
 }
 
 export interface EchoServer {
+  readonly kind: StreamKind;
   readonly host: string;
+  /** The bound port (0 for a Unix socket). */
   readonly port: number;
+  /** Where it listens, for log lines: 127.0.0.1:7007, [::1]:7007 or the socket path. */
+  readonly address: string;
   readonly stats: EchoStats;
   readonly listening: boolean;
   /** Stops accepting and reading, flushes what each client sent, closes; cuts the rest after `timeoutSeconds`. */
   stop(timeoutSeconds?: number): Promise<ShutdownSummary>;
+  /**
+   * TLS only: new connections get `tls` (a new certificate) from now on;
+   * open ones keep theirs. Throws an EchodError if the listener cannot rebind.
+   */
+  reloadTls(tls: TLSOptions): void;
 }
 
 type ListenOptions = TCPSocketListenOptions<Connection> & { reusePort?: boolean };
 
 export function startEchoServer(config: Config, options: StartOptions = {}): EchoServer {
   const log = options.log ?? createSilentLogger();
+  const spec = options.listener ?? { kind: "tcp" };
   const openFiles = openFilesLimit();
   const maxConnections = connectionLimit(config.maxConnections, openFiles);
   if (maxConnections < config.maxConnections) {
@@ -58,8 +97,12 @@ export function startEchoServer(config: Config, options: StartOptions = {}): Ech
   const ctx: EchoContext = {
     stats: createStats(maxConnections),
     log,
+    limits: options.limits ?? createSharedLimits(),
     maxConnections,
     limitReason: maxConnections < config.maxConnections ? "fd_limit" : "max_connections",
+    // A Unix socket peer has no IP address to count.
+    maxConnectionsPerIp: spec.kind === "unix" ? 0 : config.maxConnectionsPerIp,
+    shaping: createShapingPlan(config),
     highWater: config.maxBuffer,
     lowWater: Math.floor(config.maxBuffer / 2),
     debug: log.isLevelEnabled("debug"),
@@ -69,20 +112,46 @@ export function startEchoServer(config: Config, options: StartOptions = {}): Ech
     sockets: new Set(),
     rejectedSinceLog: 0,
     lastRejectLog: Number.NEGATIVE_INFINITY,
+    lastRejectReason: "max_connections",
   };
-  const listenOptions: ListenOptions = {
-    hostname: config.host,
-    port: config.port,
-    allowHalfOpen: true,
-    reusePort: options.reusePort === true,
-    socket: createHandlers(ctx),
+  const echoHandlers = ctx.shaping ? createShapedHandlers(ctx, ctx.shaping) : createHandlers(ctx);
+  // On TLS, a handshake handler makes Bun report failed handshakes (a missing or
+  // untrusted client certificate) instead of opening and closing them silently.
+  const handlers: SocketHandler<Connection> =
+    spec.kind === "tls" ? { ...echoHandlers, handshake: onHandshake } : echoHandlers;
+  const port = spec.kind === "tls" ? spec.port : config.port;
+  const listen = (boundPort: number, tls: TLSOptions | undefined): SocketListener<Connection> => {
+    try {
+      if (spec.kind === "unix") {
+        const unixOptions: UnixSocketOptions<Connection> = {
+          unix: spec.path,
+          allowHalfOpen: true,
+          socket: handlers,
+        };
+        const unixListener = Bun.listen<Connection>(unixOptions);
+        chmodSync(spec.path, spec.mode);
+        return unixListener;
+      }
+      const listenOptions: ListenOptions = {
+        hostname: config.host,
+        port: boundPort,
+        allowHalfOpen: true,
+        // TLS always sets SO_REUSEPORT: a certificate reload binds a new listener beside the old one.
+        reusePort: options.reusePort === true || spec.kind === "tls",
+        socket: handlers,
+        ...(tls ? { tls } : {}),
+      };
+      return Bun.listen<Connection>(listenOptions);
+    } catch (error) {
+      throw spec.kind === "unix"
+        ? new EchodError("E_LISTEN", `cannot listen on ${spec.path}: ${(error as Error).message}`)
+        : listenError(config.host, boundPort, error);
+    }
   };
-  let listener: TCPSocketListener<Connection>;
-  try {
-    listener = Bun.listen<Connection>(listenOptions);
-  } catch (error) {
-    throw listenError(config.host, config.port, error);
-  }
+  let listener = listen(port, spec.kind === "tls" ? spec.tls : undefined);
+  const boundPort = spec.kind === "unix" ? 0 : (listener as unknown as { port: number }).port;
+  // Listeners replaced by a TLS reload: kept (not accepting) while their connections finish.
+  const retired: SocketListener<Connection>[] = [];
 
   const idleMs = config.idleTimeout * 1000;
   // The sweep also advances the coarse clock; at most 1 s between ticks.
@@ -93,8 +162,10 @@ export function startEchoServer(config: Config, options: StartOptions = {}): Ech
   let stopping: Promise<ShutdownSummary> | null = null;
 
   return {
+    kind: spec.kind,
     host: config.host,
-    port: listener.port,
+    port: boundPort,
+    address: spec.kind === "unix" ? spec.path : formatAddress(config.host, boundPort),
     stats: ctx.stats,
     get listening() {
       return listening;
@@ -103,10 +174,28 @@ export function startEchoServer(config: Config, options: StartOptions = {}): Ech
       stopping ??= drain(ctx, timeoutSeconds, () => {
         listening = false;
         listener.stop(false);
-      }).finally(() => clearInterval(sweep));
+        for (const old of retired) old.stop(false);
+      }).finally(() => {
+        clearInterval(sweep);
+        retired.length = 0;
+      });
       return stopping;
     },
+    reloadTls(tls) {
+      if (spec.kind !== "tls") throw new Error(`reloadTls on a ${spec.kind} listener`);
+      if (!listening) return;
+      const next = listen(boundPort, tls);
+      // The old listener stops accepting; its open connections keep going.
+      listener.stop(false);
+      retired.push(listener);
+      listener = next;
+    },
   };
+}
+
+function onHandshake(socket: EchoSocket, success: boolean): void {
+  // Bun closes the socket after a failed handshake; this names the reason.
+  if (!success && socket.data !== undefined) socket.data.reason ??= "tls_handshake_failed";
 }
 
 function sweepIdle(ctx: EchoContext, idleMs: number, tickMs: number): void {
@@ -140,7 +229,9 @@ async function drain(
       conn.paused = true;
       socket.pause();
     }
-    if (conn.queued === 0) finish(socket, conn);
+    if (conn.queued === 0 && (conn.shape === null || conn.shape.pendingBytes === 0)) {
+      finish(socket, conn);
+    }
   }
   const deadline = performance.now() + timeoutSeconds * 1000;
   while (ctx.sockets.size > 0 && performance.now() < deadline) {
@@ -162,9 +253,13 @@ async function drain(
   };
 }
 
+export function formatAddress(host: string, port: number): string {
+  return host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
 function listenError(host: string, port: number, error: unknown): EchodError {
   const code = (error as { code?: string }).code ?? "";
-  const where = host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
+  const where = formatAddress(host, port);
   const why =
     code === "EADDRINUSE"
       ? "address already in use"

@@ -12,13 +12,25 @@ export const CLOSE_REASONS = [
   "idle_timeout",
   "shutdown",
   "shutdown_timeout",
+  "message_too_large",
+  "fault_close",
+  "fault_reset",
+  "tls_handshake_failed",
   "error",
 ] as const;
 export type CloseReason = (typeof CLOSE_REASONS)[number];
 
 /** Why a new connection was closed at once instead of being served. */
-export const REJECT_REASONS = ["max_connections", "fd_limit"] as const;
+export const REJECT_REASONS = ["max_connections", "fd_limit", "per_ip_limit"] as const;
 export type RejectReason = (typeof REJECT_REASONS)[number];
+
+/**
+ * Faults injected on purpose (see faults.ts): `delay`, `bandwidth` and
+ * `slice` count the chunks or messages they held back or split; `close` and
+ * `reset` count the connections they ended.
+ */
+export const FAULT_TYPES = ["delay", "bandwidth", "slice", "close", "reset"] as const;
+export type FaultType = (typeof FAULT_TYPES)[number];
 
 /** Upper bounds (seconds) of the connection duration histogram. */
 export const DURATION_BUCKETS = [0.01, 0.1, 0.5, 1, 5, 15, 60, 300, 900, 3600] as const;
@@ -40,6 +52,9 @@ export interface EchoStats {
   /** The most bytes any one connection has had queued at once. */
   peakConnectionBuffer: number;
   backpressurePauses: number;
+  /** Framed messages echoed (--framing line or length-prefixed). */
+  messages: number;
+  faults: Record<FaultType, number>;
   /** Cumulative counts per DURATION_BUCKETS bound, plus +Inf last. */
   durationBuckets: number[];
   durationSum: number;
@@ -58,6 +73,8 @@ export function createStats(maxConnections = 0): EchoStats {
     bufferedBytes: 0,
     peakConnectionBuffer: 0,
     backpressurePauses: 0,
+    messages: 0,
+    faults: zeroed(FAULT_TYPES),
     durationBuckets: new Array<number>(DURATION_BUCKETS.length + 1).fill(0),
     durationSum: 0,
   };
@@ -86,6 +103,8 @@ export function addStats(into: EchoStats, from: EchoStats): EchoStats {
   into.bufferedBytes += from.bufferedBytes;
   into.peakConnectionBuffer = Math.max(into.peakConnectionBuffer, from.peakConnectionBuffer);
   into.backpressurePauses += from.backpressurePauses;
+  into.messages += from.messages;
+  for (const f of FAULT_TYPES) into.faults[f] += from.faults[f];
   from.durationBuckets.forEach((n, i) => {
     into.durationBuckets[i] = (into.durationBuckets[i] ?? 0) + n;
   });
@@ -93,6 +112,39 @@ export function addStats(into: EchoStats, from: EchoStats): EchoStats {
   return into;
 }
 
-function zeroed<K extends string>(keys: readonly K[]): Record<K, number> {
+/** The stream listeners, as named by the `listener` label in metrics (UDP is "udp"). */
+export const STREAM_KINDS = ["tcp", "tls", "unix"] as const;
+export type StreamKind = (typeof STREAM_KINDS)[number];
+
+/** Each listener's own counters, for metrics labelled by `listener`. */
+export interface ListenerStats {
+  readonly stream: Partial<Record<StreamKind, EchoStats>>;
+  readonly udp: UdpStats | null;
+}
+
+/** Why a datagram was not echoed. */
+export const UDP_DROP_REASONS = ["too_large", "rate_limited", "send_failed"] as const;
+export type UdpDropReason = (typeof UDP_DROP_REASONS)[number];
+
+/** Counters of the UDP echo listener, which has datagrams instead of connections. */
+export interface UdpStats {
+  datagramsIn: number;
+  datagramsOut: number;
+  dropped: Record<UdpDropReason, number>;
+  receivedBytes: number;
+  sentBytes: number;
+}
+
+export function createUdpStats(): UdpStats {
+  return {
+    datagramsIn: 0,
+    datagramsOut: 0,
+    dropped: zeroed(UDP_DROP_REASONS),
+    receivedBytes: 0,
+    sentBytes: 0,
+  };
+}
+
+export function zeroed<K extends string>(keys: readonly K[]): Record<K, number> {
   return Object.fromEntries(keys.map((k) => [k, 0])) as Record<K, number>;
 }

@@ -41,7 +41,10 @@ export function connectionShare(maxConnections: number, workers: number, id: num
   return Math.floor(maxConnections / workers) + (id < maxConnections % workers ? 1 : 0);
 }
 
-export async function startWorkers(config: Config, log: Logger): Promise<EchoRuntime> {
+export async function startWorkers(
+  config: Config,
+  log: Logger,
+): Promise<Omit<EchoRuntime, "listenerStats" | "listeners">> {
   const slots: Slot[] = Array.from({ length: config.workers }, (_, id) => ({
     id,
     proc: null,

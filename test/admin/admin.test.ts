@@ -38,12 +38,14 @@ describe("/metrics", () => {
     // The clients saw the FIN; give the server's close handlers a moment to count it.
     await Bun.sleep(50);
     const s = await samples(echod.admin);
-    expect(sample(s, "echod_received_bytes_total")).toBe(total);
-    expect(sample(s, "echod_sent_bytes_total")).toBe(total);
-    expect(sample(s, "echod_connections_accepted_total")).toBe(25);
-    expect(sample(s, 'echod_connections_closed_total{reason="peer_closed"}')).toBe(25);
-    expect(sample(s, "echod_connections_active")).toBe(0);
-    expect(sample(s, "echod_buffered_bytes")).toBe(0);
+    expect(sample(s, 'echod_received_bytes_total{listener="tcp"}')).toBe(total);
+    expect(sample(s, 'echod_sent_bytes_total{listener="tcp"}')).toBe(total);
+    expect(sample(s, 'echod_connections_accepted_total{listener="tcp"}')).toBe(25);
+    expect(sample(s, 'echod_connections_closed_total{listener="tcp",reason="peer_closed"}')).toBe(
+      25,
+    );
+    expect(sample(s, 'echod_connections_active{listener="tcp"}')).toBe(0);
+    expect(sample(s, 'echod_buffered_bytes{listener="tcp"}')).toBe(0);
     expect(sample(s, "echod_connection_duration_seconds_count")).toBe(25);
     expect(sample(s, 'echod_connection_duration_seconds_bucket{le="+Inf"}')).toBe(25);
     expect(sample(s, "echod_max_connections")).toBe(10000);
@@ -65,7 +67,7 @@ describe("/metrics", () => {
     });
     await Bun.sleep(100);
     let s = await samples(echod.admin);
-    expect(sample(s, "echod_connections_active")).toBe(1);
+    expect(sample(s, 'echod_connections_active{listener="tcp"}')).toBe(1);
     const extra = await Bun.connect({
       hostname: "127.0.0.1",
       port: echod.port,
@@ -73,8 +75,10 @@ describe("/metrics", () => {
     });
     await Bun.sleep(100);
     s = await samples(echod.admin);
-    expect(sample(s, 'echod_connections_rejected_total{reason="max_connections"}')).toBe(1);
-    expect(sample(s, "echod_connections_active")).toBe(1);
+    expect(
+      sample(s, 'echod_connections_rejected_total{listener="tcp",reason="max_connections"}'),
+    ).toBe(1);
+    expect(sample(s, 'echod_connections_active{listener="tcp"}')).toBe(1);
     held.end();
     extra.end();
   });
@@ -93,7 +97,7 @@ describe("/metrics", () => {
     );
     const body = await om.text();
     expect(body).toContain("# TYPE echod_sent_bytes counter");
-    expect(body).toContain("echod_sent_bytes_total 0");
+    expect(body).toContain('echod_sent_bytes_total{listener="tcp"} 0');
     expect(body.endsWith("# EOF\n")).toBe(true);
     // Asking for OpenMetrics must not rename the counters of the plain format.
     expect(await (await scrape(echod.admin)).text()).toContain(

@@ -97,10 +97,10 @@ describe("--workers 2", () => {
     const total = payloads.reduce((n, p) => n + p.length, 0);
     await Bun.sleep(50);
     const s = await samples(echod.admin);
-    expect(sample(s, "echod_received_bytes_total")).toBe(total);
-    expect(sample(s, "echod_sent_bytes_total")).toBe(total);
-    expect(sample(s, "echod_connections_accepted_total")).toBe(30);
-    expect(sample(s, "echod_connections_active")).toBe(0);
+    expect(sample(s, 'echod_received_bytes_total{listener="tcp"}')).toBe(total);
+    expect(sample(s, 'echod_sent_bytes_total{listener="tcp"}')).toBe(total);
+    expect(sample(s, 'echod_connections_accepted_total{listener="tcp"}')).toBe(30);
+    expect(sample(s, 'echod_connections_active{listener="tcp"}')).toBe(0);
     expect(sample(s, "echod_workers")).toBe(2);
     expect(sample(s, "echod_worker_restarts_total")).toBe(0);
     expect(sample(s, "echod_cpu_seconds_total")).toBeGreaterThan(
@@ -140,9 +140,9 @@ describe("--workers 2", () => {
     expect(sample(after, "echod_workers")).toBe(2);
     expect(sample(after, "echod_worker_restarts_total")).toBe(1);
     // Counters never go backwards when a worker dies.
-    expect(sample(after, "echod_connections_accepted_total")).toBeGreaterThanOrEqual(
-      sample(before, "echod_connections_accepted_total"),
-    );
+    expect(
+      sample(after, 'echod_connections_accepted_total{listener="tcp"}'),
+    ).toBeGreaterThanOrEqual(sample(before, 'echod_connections_accepted_total{listener="tcp"}'));
     expect((await fetch(`http://127.0.0.1:${echod.admin}/readyz`)).status).toBe(200);
     const { received } = await echoOnce(echod.port, Buffer.from("new clients are served"));
     expect(received.toString()).toBe("new clients are served");
@@ -159,11 +159,11 @@ describe("--workers 2", () => {
     }
     await Bun.sleep(200);
     const s = await samples(echod.admin);
-    expect(sample(s, "echod_connections_active")).toBeLessThanOrEqual(4);
-    expect(sample(s, "echod_connections_accepted_total")).toBeLessThanOrEqual(4);
+    expect(sample(s, 'echod_connections_active{listener="tcp"}')).toBeLessThanOrEqual(4);
+    expect(sample(s, 'echod_connections_accepted_total{listener="tcp"}')).toBeLessThanOrEqual(4);
     expect(
-      sample(s, "echod_connections_accepted_total") +
-        sample(s, 'echod_connections_rejected_total{reason="max_connections"}'),
+      sample(s, 'echod_connections_accepted_total{listener="tcp"}') +
+        sample(s, 'echod_connections_rejected_total{listener="tcp",reason="max_connections"}'),
     ).toBe(12);
     for (const socket of sockets) socket.destroy();
   });

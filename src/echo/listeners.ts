@@ -1,0 +1,102 @@
+/**
+ * `startListeners(config)`: starts every configured listener (TCP always;
+ * TLS, Unix and UDP when asked) and returns one object with one `stop()`
+ * that drains them all. Stream listeners are each a `startEchoServer` with
+ * their own EchoStats (the `listener` label in metrics) and one shared
+ * connection count, so --max-connections and --max-connections-per-ip hold
+ * across them. If one listener cannot start, those already started are
+ * stopped and the error is thrown.
+ */
+import type { Config } from "../config.ts";
+import { createSilentLogger, type Logger } from "../log.ts";
+import { createSharedLimits } from "./handlers.ts";
+import {
+  type EchoServer,
+  type ListenerSpec,
+  type ShutdownSummary,
+  type StreamKind,
+  startEchoServer,
+} from "./server.ts";
+import { loadTlsOptions, tlsFiles } from "./tls.ts";
+import { startUdpEcho, type UdpEchoServer } from "./udp.ts";
+import { prepareUnixPath } from "./unix.ts";
+
+export interface EchoService {
+  /** The stream listeners, TCP first. */
+  readonly servers: readonly EchoServer[];
+  readonly udp: UdpEchoServer | null;
+  /** The stream listener of that kind, if configured. */
+  server(kind: StreamKind): EchoServer | undefined;
+  /**
+   * Re-reads the TLS files; new TLS connections get the new certificate,
+   * open ones keep going. Throws an EchodError naming the bad file (the old
+   * certificate then stays in use). Does nothing without a TLS listener.
+   */
+  reloadTls(): void;
+  /** Drains every listener (see EchoServer.stop) and adds up their summaries. */
+  stop(timeoutSeconds?: number): Promise<ShutdownSummary>;
+}
+
+export interface ServiceOptions {
+  readonly log?: Logger;
+  readonly reusePort?: boolean;
+}
+
+export async function startListeners(
+  config: Config,
+  options: ServiceOptions = {},
+): Promise<EchoService> {
+  const log = options.log ?? createSilentLogger();
+  const files = tlsFiles(config);
+  // Read the certificate before binding anything: a bad file is a usage error.
+  const tls = files ? loadTlsOptions(files) : null;
+  const limits = createSharedLimits();
+  const servers: EchoServer[] = [];
+  let udp: UdpEchoServer | null = null;
+  const start = (listener: ListenerSpec) => {
+    servers.push(
+      startEchoServer(config, {
+        log,
+        limits,
+        listener,
+        ...(options.reusePort ? { reusePort: true } : {}),
+      }),
+    );
+  };
+  try {
+    start({ kind: "tcp" });
+    if (tls !== null && config.tlsPort !== null) {
+      start({ kind: "tls", port: config.tlsPort, tls });
+    }
+    if (config.unix !== null) {
+      await prepareUnixPath(config.unix);
+      start({ kind: "unix", path: config.unix, mode: config.unixMode });
+    }
+    if (config.udpPort !== null) udp = await startUdpEcho(config, config.udpPort, log);
+  } catch (error) {
+    await Promise.all(servers.map((s) => s.stop(0)));
+    throw error;
+  }
+
+  return {
+    servers,
+    udp,
+    server: (kind) => servers.find((s) => s.kind === kind),
+    reloadTls() {
+      const server = servers.find((s) => s.kind === "tls");
+      if (server === undefined || files === null) return;
+      server.reloadTls(loadTlsOptions(files));
+    },
+    async stop(timeoutSeconds = config.shutdownTimeout) {
+      udp?.stop();
+      const summaries = await Promise.all(servers.map((s) => s.stop(timeoutSeconds)));
+      return summaries.reduce((sum, s) => ({
+        drained: sum.drained + s.drained,
+        cut: sum.cut + s.cut,
+        receivedBytes: sum.receivedBytes + s.receivedBytes,
+        sentBytes: sum.sentBytes + s.sentBytes,
+        discardedBytes: sum.discardedBytes + s.discardedBytes,
+      }));
+    },
+  };
+}
