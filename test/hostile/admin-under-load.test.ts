@@ -13,7 +13,7 @@ import { afterEach, expect, test } from "bun:test";
 import net from "node:net";
 import { echoOnce } from "../helpers/net-client.ts";
 import { type Echod, spawnEchod } from "../helpers/spawn-echod.ts";
-import { fmt, metrics, percentile } from "./tools.ts";
+import { fmt, metrics, percentile, total } from "./tools.ts";
 
 const SCRAPES = 40;
 const SATURATORS = 2;
@@ -68,7 +68,7 @@ test(`scrapes answer with a median under 50 ms while ${SATURATORS} nc clients sa
     ),
   );
   await Bun.sleep(500);
-  const before = (await metrics(echod.admin)).get("echod_received_bytes_total") as number;
+  const before = total(await metrics(echod.admin), "echod_received_bytes_total");
   const started = performance.now();
   const loaded = await timeScrapes(echod.admin, SCRAPES);
   const livez = await timeScrapes(echod.admin, 20, "/livez");
@@ -76,7 +76,7 @@ test(`scrapes answer with a median under 50 ms while ${SATURATORS} nc clients sa
   const after = await metrics(echod.admin);
   for (const s of saturators) s.kill();
   await Promise.all(saturators.map((s) => s.exited));
-  const rate = ((after.get("echod_received_bytes_total") as number) - before) / seconds;
+  const rate = (total(after, "echod_received_bytes_total") - before) / seconds;
 
   const dist = (t: number[]) =>
     `p50 ${fmt(percentile(t, 0.5))}, p90 ${fmt(percentile(t, 0.9))}, p99 ${fmt(percentile(t, 0.99))}, max ${fmt(percentile(t, 1))}`;
@@ -85,7 +85,7 @@ test(`scrapes answer with a median under 50 ms while ${SATURATORS} nc clients sa
       `20 /livez under the same load ${dist(livez)}; 10 scrapes before the load ${dist(idle)}`,
   );
   // The echo port really was saturated: all four clients connected and streaming.
-  expect(after.get("echod_connections_active")).toBe(SATURATORS);
+  expect(total(after, "echod_connections_active")).toBe(SATURATORS);
   expect(rate).toBeGreaterThan(50 * 2 ** 20);
   expect(percentile(loaded, 0.5)).toBeLessThan(50);
 }, 60_000);

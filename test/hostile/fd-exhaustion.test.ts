@@ -9,7 +9,7 @@ import { afterEach, expect, test } from "bun:test";
 import type net from "node:net";
 import { connect, echoOnce, randomPayload, sha256, waitFor } from "../helpers/net-client.ts";
 import { type Echod, spawnEchod } from "../helpers/spawn-echod.ts";
-import { cpuSeconds, metrics } from "./tools.ts";
+import { cpuSeconds, metrics, total } from "./tools.ts";
 
 const LIMIT = 200;
 const CLIENTS = 300;
@@ -47,10 +47,12 @@ test(`under ulimit -n ${LIMIT}, ${CLIENTS} clients: ${EFFECTIVE} served, ${CLIEN
   expect(ended).toBe(true);
 
   const m = await metrics(admin);
-  expect(m.get("echod_max_connections")).toBe(EFFECTIVE);
-  expect(m.get("echod_connections_active")).toBe(EFFECTIVE);
-  expect(m.get('echod_connections_rejected_total{reason="fd_limit"}')).toBe(CLIENTS - EFFECTIVE);
-  expect(m.get('echod_connections_rejected_total{reason="max_connections"}')).toBe(0);
+  expect(total(m, "echod_max_connections")).toBe(EFFECTIVE);
+  expect(total(m, "echod_connections_active")).toBe(EFFECTIVE);
+  expect(total(m, "echod_connections_rejected_total", { reason: "fd_limit" })).toBe(
+    CLIENTS - EFFECTIVE,
+  );
+  expect(total(m, "echod_connections_rejected_total", { reason: "max_connections" })).toBe(0);
   const logged = await echod.waitForLine(
     (l) => l.msg === "connections rejected" && l.reason === "fd_limit",
     3000,
@@ -81,11 +83,11 @@ test(`under ulimit -n ${LIMIT}, ${CLIENTS} clients: ${EFFECTIVE} served, ${CLIEN
   for (const c of clients) c.destroy();
   const payload = randomPayload(1024 * 1024);
   let after = await metrics(admin);
-  for (let i = 0; i < 50 && after.get("echod_connections_active") !== 0; i++) {
+  for (let i = 0; i < 50 && total(after, "echod_connections_active") !== 0; i++) {
     await Bun.sleep(100);
     after = await metrics(admin);
   }
-  expect(after.get("echod_connections_active")).toBe(0);
+  expect(total(after, "echod_connections_active")).toBe(0);
   const again = await Promise.all(
     Array.from({ length: EFFECTIVE }, () => echoOnce(echod.port, payload)),
   );

@@ -8,7 +8,7 @@
 import { afterEach, expect, test } from "bun:test";
 import { connect } from "../helpers/net-client.ts";
 import { type Echod, spawnEchod } from "../helpers/spawn-echod.ts";
-import { metrics, percentile, type Stream, startStream } from "./tools.ts";
+import { metrics, percentile, type Stream, startStream, total } from "./tools.ts";
 
 const IDLE = 2000;
 const STREAMS = 4;
@@ -100,7 +100,7 @@ test(`${IDLE} idle connections are closed by a 1 s idle timeout while ${STREAMS}
   // (Measured by this client, whose event loop may see the connect up to some
   // tens of milliseconds after echod accepted it when the box is busy: 50 ms slack.)
   expect(percentile(lifetimes, 0)).toBeGreaterThanOrEqual(IDLE_TIMEOUT_MS - 50);
-  expect(m.get('echod_connections_closed_total{reason="idle_timeout"}')).toBe(IDLE);
+  expect(total(m, "echod_connections_closed_total", { reason: "idle_timeout" })).toBe(IDLE);
   expect(streamsCut).toBe(0);
   for (const s of streams) {
     expect(s.mismatch()).toBeNull();

@@ -26,7 +26,7 @@ import { afterEach, expect, test } from "bun:test";
 import type net from "node:net";
 import { connect, randomPayload } from "../helpers/net-client.ts";
 import { type Echod, spawnEchod } from "../helpers/spawn-echod.ts";
-import { metrics, rssBytes } from "./tools.ts";
+import { metrics, rssBytes, total } from "./tools.ts";
 
 const HIGH_WATER = 64 * 1024;
 const ONE_READ = 512 * 1024;
@@ -72,7 +72,7 @@ for (const { CLIENTS, EACH, mustPause, allowance } of CASES) {
     const sampler = (async () => {
       while (sampling) {
         peakRss[phase] = Math.max(peakRss[phase], rssBytes(pid));
-        const b = (await metrics(admin)).get("echod_buffered_bytes") ?? 0;
+        const b = total(await metrics(admin), "echod_buffered_bytes");
         peakBuffered = Math.max(peakBuffered, b);
         await Bun.sleep(50);
       }
@@ -95,12 +95,12 @@ for (const { CLIENTS, EACH, mustPause, allowance } of CASES) {
       await Bun.sleep(250);
       const next = await metrics(admin);
       const settled =
-        next.get("echod_received_bytes_total") === m.get("echod_received_bytes_total");
+        total(next, "echod_received_bytes_total") === total(m, "echod_received_bytes_total");
       m = next;
       if (settled) break;
     }
-    const stalledAt = m.get("echod_received_bytes_total") as number;
-    const pauses = m.get("echod_backpressure_pauses_total") as number;
+    const stalledAt = total(m, "echod_received_bytes_total");
+    const pauses = total(m, "echod_backpressure_pauses_total");
     phase = "readBack";
 
     const done = clients.map(
@@ -141,7 +141,7 @@ for (const { CLIENTS, EACH, mustPause, allowance } of CASES) {
     expect(clients.filter((c) => c.mismatch).length).toBe(0);
     expect(clients.filter((c) => c.received !== EACH).length).toBe(0);
     const after = await metrics(admin);
-    expect(after.get("echod_buffered_bytes")).toBe(0);
-    expect(after.get("echod_sent_bytes_total")).toBe(CLIENTS * EACH);
+    expect(total(after, "echod_buffered_bytes")).toBe(0);
+    expect(total(after, "echod_sent_bytes_total")).toBe(CLIENTS * EACH);
   }, 120_000);
 }

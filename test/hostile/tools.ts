@@ -33,6 +33,26 @@ export async function metrics(adminPort: number): Promise<Map<string, number>> {
   return parseSamples(await (await scrape(adminPort)).text());
 }
 
+/**
+ * The sum of every sample of `name` whose labels include all of `labels`
+ * (echod labels most series by listener; the sum is the daemon's figure).
+ * NaN when there is no such sample, so a missing metric fails the test.
+ */
+export function total(
+  samples: Map<string, number>,
+  name: string,
+  labels: Record<string, string> = {},
+): number {
+  const wanted = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
+  let sum = Number.NaN;
+  for (const [key, value] of samples) {
+    if (key !== name && !key.startsWith(`${name}{`)) continue;
+    if (!wanted.every((pair) => key.includes(pair))) continue;
+    sum = (Number.isNaN(sum) ? 0 : sum) + value;
+  }
+  return sum;
+}
+
 /** The value at fraction `p` (0..1) of the sorted values (nearest rank). */
 export function percentile(values: readonly number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
