@@ -221,20 +221,6 @@ function checkCombinations(config: Config, name: (key: keyof Config) => string):
       }
     }
   }
-  if (config.workers > 1) {
-    // Worker processes run the TCP listener only, and count connections each on their own.
-    const single: [keyof Config, boolean][] = [
-      ["tlsPort", config.tlsPort !== null],
-      ["unix", config.unix !== null],
-      ["udpPort", config.udpPort !== null],
-      ["maxConnectionsPerIp", config.maxConnectionsPerIp > 0],
-    ];
-    for (const [key, set] of single) {
-      if (set) {
-        throw usageError(name(key), config[key], "is not supported with --workers above 1 yet");
-      }
-    }
-  }
   if (config.closeAfter > 0 && config.resetAfter > 0) {
     throw usageError(
       name("resetAfter"),

@@ -4,8 +4,7 @@
  */
 import type { Config } from "./config.ts";
 import { startListeners } from "./echo/listeners.ts";
-import type { ShutdownSummary } from "./echo/server.ts";
-import { type EchoServer, formatAddress } from "./echo/server.ts";
+import type { EchoServer, ShutdownSummary } from "./echo/server.ts";
 import { addStats, createStats, type EchoStats, type ListenerStats } from "./echo/stats.ts";
 import type { Logger } from "./log.ts";
 import { type DaemonResources, ownResources } from "./metrics.ts";
@@ -15,7 +14,7 @@ export interface EchoRuntime {
   /** True while every echo listener accepts connections. */
   ready(): boolean;
   stats(): EchoStats;
-  /** Each listener's own counters (TCP only under workers, whose stats() it is). */
+  /** Each listener's own counters (summed over workers). */
   listenerStats(): ListenerStats;
   /** Where each listener listens, by kind, for the startup line. */
   listeners(): Record<string, string>;
@@ -35,8 +34,8 @@ export async function startRuntime(config: Config, log: Logger): Promise<EchoRun
     const workers = await startWorkers(config, log);
     return {
       ...workers,
-      listenerStats: () => ({ stream: { tcp: workers.stats() }, udp: null }),
-      listeners: () => ({ tcp: formatAddress(config.host, workers.port) }),
+      listeners: () => workers.addresses,
+      ...(config.tlsPort !== null ? { reloadTls: workers.reloadTls } : {}),
     };
   }
   const echo = await startListeners(config, { log });

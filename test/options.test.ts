@@ -40,15 +40,6 @@ const BAD_INPUT: [string[], RegExp][] = [
   [["--fault-rate", "1.5"], /invalid --fault-rate "1.5": must be a probability from 0 to 1/],
   [["--fault-rate", "often"], /invalid --fault-rate "often"/],
   [["--max-connections-per-ip", "some"], /invalid --max-connections-per-ip "some"/],
-  [
-    ["--workers", "2", "--udp-port", "9007"],
-    /invalid --udp-port "9007": is not supported with --workers/,
-  ],
-  [["--workers", "2", "--unix", "/tmp/x.sock"], /invalid --unix "\/tmp\/x.sock": is not supported/],
-  [
-    ["--workers", "2", "--max-connections-per-ip", "3"],
-    /invalid --max-connections-per-ip "3": is not supported with --workers/,
-  ],
 ];
 
 describe("bad listener, framing and fault options", () => {

@@ -135,6 +135,39 @@ export interface UdpStats {
   sentBytes: number;
 }
 
+/** Adds `from` into `into`, listener by listener (the primary sums workers this way). */
+export function addListenerStats(into: ListenerStats, from: ListenerStats): ListenerStats {
+  const stream: Partial<Record<StreamKind, EchoStats>> = { ...into.stream };
+  for (const kind of STREAM_KINDS) {
+    const add = from.stream[kind];
+    if (add) stream[kind] = addStats(stream[kind] ?? createStats(), add);
+  }
+  let udp = into.udp;
+  if (from.udp) {
+    udp ??= createUdpStats();
+    udp.datagramsIn += from.udp.datagramsIn;
+    udp.datagramsOut += from.udp.datagramsOut;
+    for (const r of UDP_DROP_REASONS) udp.dropped[r] += from.udp.dropped[r];
+    udp.receivedBytes += from.udp.receivedBytes;
+    udp.sentBytes += from.udp.sentBytes;
+  }
+  return { stream, udp };
+}
+
+/**
+ * All stream listeners of one process together. They share one connection
+ * limit, so the limit is taken once (from TCP), not summed.
+ */
+export function combineStreams(listeners: ListenerStats): EchoStats {
+  const total = createStats();
+  for (const kind of STREAM_KINDS) {
+    const stats = listeners.stream[kind];
+    if (stats) addStats(total, stats);
+  }
+  total.maxConnections = listeners.stream.tcp?.maxConnections ?? 0;
+  return total;
+}
+
 export function createUdpStats(): UdpStats {
   return {
     datagramsIn: 0,

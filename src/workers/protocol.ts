@@ -1,20 +1,34 @@
 /**
  * The messages between the primary and its worker processes (Bun IPC,
- * JSON serialization). Counters travel as EchoStats snapshots.
+ * JSON serialization). Counters travel as ListenerStats snapshots.
  */
 import type { ShutdownSummary } from "../echo/server.ts";
-import type { EchoStats } from "../echo/stats.ts";
+import type { ListenerStats } from "../echo/stats.ts";
 import type { DaemonResources } from "../metrics.ts";
 
-export type ToWorker = { readonly t: "stats"; readonly seq: number } | { readonly t: "stop" };
+export type ToWorker =
+  | { readonly t: "stats"; readonly seq: number }
+  | { readonly t: "reload-tls" }
+  | { readonly t: "stop" };
+
+/** The ports a worker bound, so that port 0 resolves once for all workers. */
+export interface WorkerPorts {
+  readonly tcp: number;
+  readonly tls: number | null;
+  readonly udp: number | null;
+}
 
 export type FromWorker =
-  | { readonly t: "listening"; readonly port: number }
+  | {
+      readonly t: "listening";
+      readonly ports: WorkerPorts;
+      readonly addresses: Record<string, string>;
+    }
   | { readonly t: "failed"; readonly message: string; readonly exitCode: number }
   | {
       readonly t: "stats";
       readonly seq: number;
-      readonly stats: EchoStats;
+      readonly listeners: ListenerStats;
       readonly resources: DaemonResources;
     }
   | { readonly t: "stopped"; readonly summary: ShutdownSummary };

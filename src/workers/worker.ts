@@ -1,12 +1,13 @@
 #!/usr/bin/env bun
 /**
  * Entry point of one echo worker process, started by the primary
- * (supervisor.ts) with the resolved configuration as JSON in argv. It runs
- * the same echo engine as single-process echod, on the shared port
- * (SO_REUSEPORT), and answers the primary's requests for counters.
+ * (supervisor.ts) with its share of the configuration as JSON in argv. It
+ * runs the same listeners as single-process echod (TCP and TLS on the shared
+ * ports with SO_REUSEPORT; Unix and UDP only in worker 0, see supervisor.ts)
+ * and answers the primary's requests for counters.
  */
 import type { Config } from "../config.ts";
-import { type EchoServer, startEchoServer } from "../echo/server.ts";
+import { type EchoService, startListeners } from "../echo/listeners.ts";
 import { EchodError } from "../errors.ts";
 import { createLogger } from "../log.ts";
 import { ownResources } from "../metrics.ts";
@@ -17,9 +18,9 @@ const id = Number(process.argv[3] ?? 0);
 const log = createLogger(config.logLevel, config.logFormat).child({ worker: id });
 const send = (message: FromWorker) => process.send?.(message);
 
-let server: EchoServer;
+let echo: EchoService;
 try {
-  server = startEchoServer(config, { log, reusePort: true });
+  echo = await startListeners(config, { log, reusePort: true });
 } catch (error) {
   const known = error instanceof EchodError;
   send({
@@ -34,7 +35,7 @@ let stopping = false;
 async function stop(): Promise<void> {
   if (stopping) return;
   stopping = true;
-  const summary = await server.stop();
+  const summary = await echo.stop();
   log.debug(summary, "worker stopped");
   // Exit only once the summary is on its way to the primary.
   const stopped: FromWorker = { t: "stopped", summary };
@@ -43,9 +44,28 @@ async function stop(): Promise<void> {
   setTimeout(() => process.exit(0), 2000).unref();
 }
 
+function listenerStats() {
+  const stream: Record<string, unknown> = {};
+  for (const server of echo.servers) stream[server.kind] = server.stats;
+  return { stream, udp: echo.udp?.stats ?? null } as Extract<
+    FromWorker,
+    { t: "stats" }
+  >["listeners"];
+}
+
 process.on("message", (message: ToWorker) => {
   if (message.t === "stats") {
-    send({ t: "stats", seq: message.seq, stats: server.stats, resources: ownResources() });
+    send({ t: "stats", seq: message.seq, listeners: listenerStats(), resources: ownResources() });
+  } else if (message.t === "reload-tls") {
+    try {
+      echo.reloadTls();
+      log.info("tls certificate reloaded");
+    } catch (error) {
+      log.error(
+        { err: (error as Error).message },
+        "tls reload failed; keeping the old certificate",
+      );
+    }
   } else if (message.t === "stop") {
     void stop();
   }
@@ -53,7 +73,20 @@ process.on("message", (message: ToWorker) => {
 // Ctrl-C reaches the whole process group; the primary's stop message may come second.
 process.on("SIGINT", () => void stop());
 process.on("SIGTERM", () => void stop());
+// SIGHUP to the whole group: the primary forwards it as a message, so ignore the signal itself.
+process.on("SIGHUP", () => {});
 // A primary that died cannot supervise us: drain and leave rather than linger.
 process.on("disconnect", () => void stop());
 
-send({ t: "listening", port: server.port });
+const addresses: Record<string, string> = {};
+for (const server of echo.servers) addresses[server.kind] = server.address;
+if (echo.udp !== null) addresses.udp = echo.udp.address;
+send({
+  t: "listening",
+  ports: {
+    tcp: echo.server("tcp")?.port ?? config.port,
+    tls: echo.server("tls")?.port ?? null,
+    udp: echo.udp?.port ?? null,
+  },
+  addresses,
+});
