@@ -22,11 +22,12 @@ afterEach(() => {
   running = [];
 });
 
-for (const { stuck, timeout } of [
-  { stuck: 0, timeout: 20 },
-  { stuck: 5, timeout: 2 },
+for (const { stuck, timeout, workers } of [
+  { stuck: 0, timeout: 20, workers: 1 },
+  { stuck: 5, timeout: 2, workers: 1 },
+  { stuck: 0, timeout: 20, workers: 2 },
 ]) {
-  test(`SIGTERM with ${STREAMS} clients streaming${stuck ? ` and ${stuck} that never read` : ""}: every received byte is echoed before close${stuck ? `, the ${stuck} are cut after ${timeout} s` : ""}`, async () => {
+  test(`SIGTERM ${workers > 1 ? `to ${workers} workers ` : ""}with ${STREAMS} clients streaming${stuck ? ` and ${stuck} that never read` : ""}: every received byte is echoed before close${stuck ? `, the ${stuck} are cut after ${timeout} s` : ""}`, async () => {
     const echod = await spawnEchod([
       "0",
       "--host",
@@ -38,6 +39,8 @@ for (const { stuck, timeout } of [
       "64KiB",
       "--shutdown-timeout",
       String(timeout),
+      "--workers",
+      String(workers),
     ]);
     running.push(echod);
     const streams = await Promise.all(
@@ -114,7 +117,7 @@ for (const { stuck, timeout } of [
       expect(summary.receivedBytes).toBeGreaterThan(summary.sentBytes);
     }
     console.log(
-      `SIGTERM under load: ${STREAMS} streams${stuck ? ` + ${stuck} non-reading` : ""}; ` +
+      `SIGTERM under load${workers > 1 ? ` (${workers} workers)` : ""}: ${STREAMS} streams${stuck ? ` + ${stuck} non-reading` : ""}; ` +
         `${(echoed / 2 ** 20).toFixed(0)} MiB echoed to the streams, drained ${summary.drained}, cut ${summary.cut} (streams among them: ${streamsCut}), ` +
         `discarded ${summary.discardedBytes} bytes; exit after ${drainMs.toFixed(0)} ms`,
     );
