@@ -5,6 +5,8 @@
  * an idle connection, which a FIN never causes; `peer_reset` below counts it).
  */
 import { afterEach, expect, test } from "bun:test";
+import net from "node:net";
+import { waitFor } from "../helpers/net-client.ts";
 import { type Echod, spawnEchod } from "../helpers/spawn-echod.ts";
 import { metrics, openFds, startStream, total } from "./tools.ts";
 
@@ -110,3 +112,78 @@ test(`${RESETS.toLocaleString("en")} connections reset mid-transfer: ${STREAMS} 
   expect(fdsAfter).toBe(fdsBefore);
   expect(echod.proc.exitCode).toBeNull();
 }, 120_000);
+
+test("Bun fact: of 300 resets sent right behind 32 KiB of data, Bun reports some as an orderly close (end, then close without error); 50 resets of idle connections arrive as ECONNRESET", async () => {
+  // Why peer_reset is a lower bound (README, Reliability). If a Bun upgrade
+  // makes this fail, every reset reaches close() with an error: drop the caveat.
+  const seen = { endThenClean: 0, resetError: 0, other: 0 };
+  const listener = Bun.listen<{ ended: boolean }>({
+    hostname: "127.0.0.1",
+    port: 0,
+    allowHalfOpen: true,
+    socket: {
+      open(socket) {
+        socket.data = { ended: false };
+      },
+      data(socket, chunk) {
+        socket.write(chunk);
+      },
+      end(socket) {
+        socket.data.ended = true;
+        socket.end();
+      },
+      close(socket, error) {
+        const code = (error as (Error & { code?: string }) | undefined)?.code;
+        if (socket.data.ended && error === undefined) seen.endThenClean++;
+        else if (code === "ECONNRESET") seen.resetError++;
+        else seen.other++;
+      },
+    },
+  });
+  try {
+    await Promise.all(
+      Array.from(
+        { length: 300 },
+        () =>
+          new Promise<void>((resolve) => {
+            const socket = net.connect({ port: listener.port, host: "127.0.0.1" });
+            socket.on("error", () => {});
+            socket.once("connect", () => {
+              socket.write(Buffer.alloc(32 * 1024));
+              socket.resetAndDestroy();
+              resolve();
+            });
+          }),
+      ),
+    );
+    await waitFor(() => seen.endThenClean + seen.resetError + seen.other === 300, 5000);
+    console.log(
+      `Bun fact: 300 resets behind data: ${seen.endThenClean} end + clean close, ${seen.resetError} close with ECONNRESET, ${seen.other} other`,
+    );
+    expect(seen.endThenClean + seen.resetError + seen.other).toBe(300);
+    expect(seen.endThenClean).toBeGreaterThan(0);
+
+    // The control: resetAndDestroy() really sends RST, as 50 idle connections show.
+    const before = { ...seen };
+    await Promise.all(
+      Array.from(
+        { length: 50 },
+        () =>
+          new Promise<void>((resolve) => {
+            const socket = net.connect({ port: listener.port, host: "127.0.0.1" });
+            socket.on("error", () => {});
+            socket.once("connect", () =>
+              setTimeout(() => {
+                socket.resetAndDestroy();
+                resolve();
+              }, 50),
+            );
+          }),
+      ),
+    );
+    await waitFor(() => seen.resetError - before.resetError === 50, 5000);
+    expect(seen.resetError - before.resetError).toBe(50);
+  } finally {
+    listener.stop(true);
+  }
+});
