@@ -30,9 +30,18 @@ export interface Echod {
 /** Starts echod with `args` (port 0 and no admin server unless given) and waits until it listens. */
 export async function spawnEchod(
   args: string[],
-  { env = {}, timeoutMs = 10_000 }: { env?: Record<string, string>; timeoutMs?: number } = {},
+  {
+    env = {},
+    timeoutMs = 10_000,
+    prefix = [],
+  }: {
+    env?: Record<string, string>;
+    timeoutMs?: number;
+    /** Run through this command, e.g. `["bash", "-c", 'ulimit -n 200 && exec "$@"', "bash"]`. */
+    prefix?: string[];
+  } = {},
 ): Promise<Echod> {
-  const proc = Bun.spawn([process.execPath, MAIN, ...args], {
+  const proc = Bun.spawn([...prefix, process.execPath, MAIN, ...args], {
     cwd: ROOT,
     env: { ...cleanEnv(), ...env },
     stdin: "ignore",

@@ -1,0 +1,135 @@
+/**
+ * Tools for the hostile suite: byte-verified streaming clients, readers of a
+ * child's /proc entries, a scrape reader and percentiles. Everything is
+ * bounded: streams stop when told to, loops have a count.
+ */
+import { randomBytes } from "node:crypto";
+import { readdirSync, readFileSync } from "node:fs";
+import type net from "node:net";
+import { connect } from "../helpers/net-client.ts";
+import { parseSamples, scrape } from "../helpers/prom-text.ts";
+
+/** Open file descriptors of a process, counted in /proc/PID/fd. */
+export function openFds(pid: number): number {
+  return readdirSync(`/proc/${pid}/fd`).length;
+}
+
+/** Resident set size of a process in bytes, from /proc/PID/status. */
+export function rssBytes(pid: number): number {
+  const kib = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1];
+  if (kib === undefined) throw new Error(`no VmRSS for pid ${pid}`);
+  return Number(kib) * 1024;
+}
+
+/** CPU seconds (user + system) a process has used, from /proc/PID/stat. */
+export function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  // utime and stime are fields 14 and 15 (1-based) of the whole line, 12 and 13 after the name.
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+export async function metrics(adminPort: number): Promise<Map<string, number>> {
+  return parseSamples(await (await scrape(adminPort)).text());
+}
+
+/**
+ * The sum of every sample of `name` whose labels include all of `labels`
+ * (echod labels most series by listener; the sum is the daemon's figure).
+ * NaN when there is no such sample, so a missing metric fails the test.
+ */
+export function total(
+  samples: Map<string, number>,
+  name: string,
+  labels: Record<string, string> = {},
+): number {
+  const wanted = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
+  let sum = Number.NaN;
+  for (const [key, value] of samples) {
+    if (key !== name && !key.startsWith(`${name}{`)) continue;
+    if (!wanted.every((pair) => key.includes(pair))) continue;
+    sum = (Number.isNaN(sum) ? 0 : sum) + value;
+  }
+  return sum;
+}
+
+/** The value at fraction `p` (0..1) of the sorted values (nearest rank). */
+export function percentile(values: readonly number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))] ?? NaN;
+}
+
+export const fmt = (ms: number) => `${ms.toFixed(1)} ms`;
+
+export interface Stream {
+  /** Bytes written so far and bytes echoed back and verified. */
+  readonly sent: () => number;
+  readonly received: () => number;
+  /** Set when an echoed byte differed from what was sent at that offset. */
+  readonly mismatch: () => string | null;
+  readonly closedEarly: () => boolean;
+  /** The client's port, as echod logs it in `remote` (read at connect: it is gone after close). */
+  readonly localPort: number;
+  /** Resolves when the socket has closed. */
+  readonly closed: Promise<void>;
+  /** Stops writing, half-closes and resolves once every byte came back (or the socket closed). */
+  finish(): Promise<void>;
+  readonly socket: net.Socket;
+}
+
+/**
+ * A client that writes a repeating random block as fast as the server takes
+ * it and checks each echoed byte against the block at the same offset (so
+ * what comes back must be an exact prefix of what was sent). When the server
+ * sends its FIN, it stops writing and closes its side too.
+ */
+export async function startStream(port: number, blockSize = 64 * 1024): Promise<Stream> {
+  const socket = await connect(port);
+  const block = randomBytes(blockSize);
+  let sent = 0;
+  let received = 0;
+  let mismatch: string | null = null;
+  let writing = true;
+  let finished = false;
+  socket.on("error", () => {});
+  socket.on("data", (d: Buffer) => {
+    for (let at = 0; at < d.length; ) {
+      const offset = (received + at) % block.length;
+      const n = Math.min(d.length - at, block.length - offset);
+      if (mismatch === null && d.compare(block, offset, offset + n, at, at + n) !== 0) {
+        mismatch = `byte mismatch in ${offset + n}-byte window at offset ${received + at}`;
+      }
+      at += n;
+    }
+    received += d.length;
+  });
+  const gone = new Promise<void>((r) => socket.once("close", () => r()));
+  // A well-behaved client: when the server sends its FIN (shutdown), stop writing and close too.
+  socket.once("end", () => {
+    writing = false;
+    socket.end();
+  });
+  const writer = (async () => {
+    while (writing && !socket.destroyed) {
+      if (!socket.write(block))
+        await Promise.race([new Promise((r) => socket.once("drain", r)), gone]);
+      sent += block.length;
+    }
+  })();
+  return {
+    sent: () => sent,
+    received: () => received,
+    mismatch: () => mismatch,
+    closedEarly: () => socket.destroyed && !finished,
+    closed: gone,
+    localPort: socket.localPort as number,
+    socket,
+    async finish() {
+      finished = true;
+      writing = false;
+      await writer;
+      socket.end();
+      await gone;
+    },
+  };
+}
