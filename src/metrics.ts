@@ -89,14 +89,20 @@ function createRegistry(
   // One snapshot per scrape: the first metric collected takes it, the rest reuse it.
   let snapshot: EchoStats = source.stats();
   let listenerSnapshot: ListenerStats = source.listeners();
+  let resourcesSnapshot: DaemonResources = source.resources();
   let takenAt = -1;
   const refresh = () => {
     const now = performance.now();
     if (now - takenAt > 5) {
       snapshot = source.stats();
       listenerSnapshot = source.listeners();
+      resourcesSnapshot = source.resources();
       takenAt = now;
     }
+  };
+  const resources = () => {
+    refresh();
+    return resourcesSnapshot;
   };
   const stats = () => {
     refresh();
@@ -253,14 +259,14 @@ function createRegistry(
     registers,
     "echod_cpu_seconds_total",
     "CPU seconds (user and system) of the whole daemon, all worker processes included.",
-    () => source.resources().cpuSeconds,
+    () => resources().cpuSeconds,
   );
   new client.Gauge({
     name: "echod_resident_memory_bytes",
     help: "Resident memory of the whole daemon, all worker processes included.",
     registers,
     collect() {
-      this.set(source.resources().residentBytes);
+      this.set(resources().residentBytes);
     },
   });
   new client.Gauge({
