@@ -92,7 +92,7 @@ const result: Record<string, unknown> = {};
 if (idleCount > 0) {
   const { proc, port } = await startEchod();
   // Warm up the paths a connection takes, so the baseline includes them.
-  await openIdle(port, 100).then((sockets) => sockets.forEach((s) => s.destroy()));
+  for (const socket of await openIdle(port, 100)) socket.destroy();
   Bun.gc(true);
   await Bun.sleep(1000);
   const before = rssOf(proc.pid);
