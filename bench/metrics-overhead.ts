@@ -8,7 +8,7 @@
  * times: as the client saw them, and as echod reports building them
  * (echod_last_scrape_duration_seconds).
  *
- *   bun bench/metrics-overhead.ts [--rounds 3] [--duration 10] [--json] [-- HARNESS ARGS]
+ *   bun bench/metrics-overhead.ts [--rounds 6] [--duration 8] [--json] [-- HARNESS ARGS]
  */
 import { existsSync } from "node:fs";
 import net from "node:net";
@@ -22,8 +22,8 @@ const HARNESS = resolve(ROOT, "bench/cli.ts");
 const { values, positionals } = parseArgs({
   args: Bun.argv.slice(2),
   options: {
-    rounds: { type: "string", default: "3" },
-    duration: { type: "string", default: "10" },
+    rounds: { type: "string", default: "6" },
+    duration: { type: "string", default: "8" },
     json: { type: "boolean", default: false },
   },
   allowPositionals: true,

@@ -7,11 +7,11 @@
  * exposition format: prom-client renames counters in place (drops `_total`)
  * while rendering OpenMetrics, so one metric object cannot serve both.
  */
+import { readdirSync, statSync } from "node:fs";
 import client, { type Metric, Registry, type RegistryContentType } from "prom-client";
 import osMemoryHeap from "prom-client/lib/metrics/osMemoryHeap.js";
 import processCpuTotal from "prom-client/lib/metrics/processCpuTotal.js";
 import processMaxFileDescriptors from "prom-client/lib/metrics/processMaxFileDescriptors.js";
-import processOpenFileDescriptors from "prom-client/lib/metrics/processOpenFileDescriptors.js";
 import processStartTime from "prom-client/lib/metrics/processStartTime.js";
 import {
   CLOSE_REASONS,
@@ -292,12 +292,37 @@ function createRegistry(
     processCpuTotal,
     processStartTime,
     osMemoryHeap,
-    processOpenFileDescriptors,
     processMaxFileDescriptors,
   ]) {
     register(registry as Registry);
   }
+  new client.Gauge({
+    name: "process_open_fds",
+    help: "Number of open file descriptors.",
+    registers,
+    collect() {
+      this.set(openFileDescriptors());
+    },
+  });
   return registry;
+}
+
+/**
+ * Open descriptors of this process. prom-client lists /proc/self/fd, which
+ * with 10,000 connections takes about 11 ms of event loop per scrape; Linux
+ * 6.2 and later report the count as the directory's size, which one stat
+ * reads in a fraction of a millisecond. Older kernels report 0 there, and
+ * get the listing.
+ */
+export function openFileDescriptors(): number {
+  try {
+    const size = statSync("/proc/self/fd").size;
+    if (size > 0) return size;
+    // The listing holds the descriptor it reads the directory through.
+    return readdirSync("/proc/self/fd").length - 1;
+  } catch {
+    return 0;
+  }
 }
 
 function counter(registers: Registry[], name: string, help: string, read: () => number): void {
