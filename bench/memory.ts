@@ -15,6 +15,7 @@ import { readFileSync } from "node:fs";
 import net from "node:net";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { freePort, waitForPort } from "./ports.ts";
 
 const ROOT = resolve(import.meta.dir, "..");
 const { values } = parseArgs({
@@ -43,17 +44,9 @@ const rssOf = (pid: number) =>
   Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0) * 1024;
 const mib = (bytes: number) => (bytes / 1024 / 1024).toFixed(1);
 
-async function freePort(): Promise<number> {
-  const server = net.createServer().listen(0, "127.0.0.1");
-  await new Promise((r) => server.once("listening", r));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((r) => server.close(r));
-  return port;
-}
-
 async function startEchod(): Promise<{ proc: ReturnType<typeof Bun.spawn>; port: number }> {
-  const port = await freePort();
-  const admin = await freePort();
+  const port = freePort();
+  const admin = freePort();
   const proc = Bun.spawn(
     [
       process.execPath,
@@ -72,17 +65,7 @@ async function startEchod(): Promise<{ proc: ReturnType<typeof Bun.spawn>; port:
     ],
     { stdout: "ignore", stderr: "inherit" },
   );
-  for (let i = 0; i < 200; i++) {
-    const up = await new Promise<boolean>((done) => {
-      const s = net.connect({ port, host: "127.0.0.1" }, () => {
-        s.destroy();
-        done(true);
-      });
-      s.on("error", () => done(false));
-    });
-    if (up) break;
-    await Bun.sleep(25);
-  }
+  await waitForPort(port);
   await Bun.sleep(500);
   return { proc, port };
 }

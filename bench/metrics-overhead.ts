@@ -11,9 +11,9 @@
  *   bun bench/metrics-overhead.ts [--rounds 6] [--duration 8] [--json] [-- HARNESS ARGS]
  */
 import { existsSync } from "node:fs";
-import net from "node:net";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { freePort, waitForPort } from "./ports.ts";
 
 const ROOT = resolve(import.meta.dir, "..");
 const MAIN = resolve(ROOT, "src/main.ts");
@@ -108,8 +108,8 @@ process.stderr.write(
 if (values.json) process.stdout.write(`${JSON.stringify(result)}\n`);
 
 async function measure(mode: Run["mode"]): Promise<Run> {
-  const port = await freePort();
-  const adminPort = await freePort();
+  const port = freePort();
+  const adminPort = freePort();
   const args = [MAIN, String(port), "--host", "127.0.0.1", "--log-level", "warn"];
   args.push(
     ...(mode === "metrics"
@@ -165,29 +165,6 @@ async function measure(mode: Run["mode"]): Promise<Run> {
     clientScrapesMs,
     serverScrapesMs,
   };
-}
-
-async function freePort(): Promise<number> {
-  const server = net.createServer().listen(0, "127.0.0.1");
-  await new Promise((r) => server.once("listening", r));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((r) => server.close(r));
-  return port;
-}
-
-async function waitForPort(port: number): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    const ok = await new Promise<boolean>((done) => {
-      const s = net.connect({ port, host: "127.0.0.1" }, () => {
-        s.destroy();
-        done(true);
-      });
-      s.on("error", () => done(false));
-    });
-    if (ok) return;
-    await Bun.sleep(25);
-  }
-  fail(`echod did not listen on ${port}`);
 }
 
 function fail(message: string): never {

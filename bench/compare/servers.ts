@@ -10,6 +10,7 @@
 import { mkdirSync } from "node:fs";
 import { resolve } from "node:path";
 import type { Subprocess } from "bun";
+import { freePort } from "../ports.ts";
 
 export const ROOT = resolve(import.meta.dir, "../..");
 const BASELINES = resolve(ROOT, "bench/baselines");
@@ -44,13 +45,7 @@ function build(cmd: string[], cwd: string): string | null {
     : `${cmd.join(" ")} failed: ${out.stderr.toString().trim().split("\n")[0]}`;
 }
 
-/** A free TCP port on loopback, found by binding port 0 and letting it go. */
-export function freePort(): number {
-  const listener = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
-  const port = listener.port;
-  listener.stop(true);
-  return port;
-}
+export { freePort };
 
 /** echod and every baseline that can be built here; the rest as skipped, with why. */
 export function prepareServers(): { servers: ServerSpec[]; skipped: Skipped[] } {

@@ -4,9 +4,9 @@
  */
 import { afterAll, expect, test } from "bun:test";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { freePort } from "../../bench/ports.ts";
 import { connect, echoOnce, randomPayload } from "../helpers/net-client.ts";
 import { spawnEchod } from "../helpers/spawn-echod.ts";
 
@@ -14,14 +14,6 @@ const cleanup: (() => void)[] = [];
 afterAll(() => {
   for (const c of cleanup.reverse()) c();
 });
-
-async function freePort(): Promise<number> {
-  const server = net.createServer().listen(0, "127.0.0.1");
-  await new Promise((r) => server.once("listening", r));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((r) => server.close(r));
-  return port;
-}
 
 async function query(promPort: number, expr: string): Promise<number | null> {
   try {
@@ -73,7 +65,7 @@ test("a real prometheus scrape returns the byte counters and the active connecti
       "",
     ].join("\n"),
   );
-  const promPort = await freePort();
+  const promPort = freePort();
   const prometheus = Bun.spawn(
     [
       "prometheus",

@@ -9,6 +9,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import net from "node:net";
+import { freePort } from "../../bench/ports.ts";
 import { echoOnce, randomPayload, sha256 } from "../helpers/net-client.ts";
 import { assembleImage, type ImageFs, runInImage } from "./image-fs.ts";
 
@@ -23,14 +24,6 @@ afterAll(() => {
   for (const child of children) child.kill("SIGKILL");
   image?.remove();
 });
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 function healthcheckTimeoutMs(): number {
   const timeout = image.stage.healthcheck?.flags.timeout ?? "";
@@ -53,8 +46,8 @@ async function healthcheck(env: Record<string, string>): Promise<{ code: number;
 describe("the image's entrypoint and healthcheck, run as the container runs them", () => {
   test("the daemon echoes and is live; the healthcheck passes, then fails once SIGTERM stopped it", async () => {
     const env = {
-      ECHOD_PORT: String(await freePort()),
-      ECHOD_METRICS_PORT: String(await freePort()),
+      ECHOD_PORT: String(freePort()),
+      ECHOD_METRICS_PORT: String(freePort()),
       ECHOD_HOST: "127.0.0.1",
       ECHOD_METRICS_HOST: "127.0.0.1",
     };

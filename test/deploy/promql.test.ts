@@ -9,10 +9,10 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import net from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parse, stringify } from "yaml";
+import { freePort } from "../../bench/ports.ts";
 import { echoOnce, randomPayload } from "../helpers/net-client.ts";
 import { type Echod, spawnEchod } from "../helpers/spawn-echod.ts";
 import {
@@ -142,14 +142,6 @@ describe("every PromQL expression names only what a live echod exports", () => {
   });
 });
 
-async function freePort(): Promise<number> {
-  const server = net.createServer().listen(0, "127.0.0.1");
-  await new Promise((r) => server.once("listening", r));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((r) => server.close(r));
-  return port;
-}
-
 interface ApiAnswer<T> {
   status: string;
   error?: string;
@@ -180,7 +172,7 @@ describe("a real Prometheus with deploy/compose's configuration and the rules", 
     writeFileSync(join(dir, "prometheus.yml"), stringify(config));
     copyFileSync(RULES, join(dir, "rules.yml"));
 
-    const port = await freePort();
+    const port = freePort();
     const prometheus = Bun.spawn(
       [
         "prometheus",
