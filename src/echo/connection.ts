@@ -29,6 +29,7 @@ export interface Connection {
   openedAt: number;
   /** Coarse timestamp (ms) of the last byte in either direction, for the idle sweep. */
   lastActive: number;
+  /** "address:port" of the peer, for log lines; empty unless debug or data logging is on. */
   remote: string;
   /** The peer's IP address when --max-connections-per-ip counts it, else null. */
   ip: string | null;

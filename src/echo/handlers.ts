@@ -162,11 +162,9 @@ export function openConnection(ctx: EchoContext, socket: EchoSocket): Connection
     }
     limits.perIp.set(ip, open + 1);
   }
-  const conn = createConnection(
-    performance.now(),
-    `${socket.remoteAddress}:${socket.remotePort}`,
-    ip,
-  );
+  // The address string is only for log lines: building it costs every short connection.
+  const remote = ctx.debug || ctx.logData ? `${socket.remoteAddress}:${socket.remotePort}` : "";
+  const conn = createConnection(performance.now(), remote, ip);
   socket.data = conn;
   ctx.stats.accepted++;
   ctx.stats.active++;
