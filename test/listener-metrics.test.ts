@@ -7,7 +7,7 @@ import { afterAll, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { parseSamples, sample, scrape } from "./helpers/prom-text.ts";
+import { parseSamples, promtoolCheckMetrics, sample, scrape } from "./helpers/prom-text.ts";
 import { spawnEchod } from "./helpers/spawn-echod.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "echod-metrics-"));
@@ -75,19 +75,8 @@ test("per-listener counters, messages, faults and UDP datagrams reach /metrics, 
     expect(sample(s, "echod_connection_duration_seconds_count")).toBe(2);
 
     const body = await (await scrape(admin)).text();
-    const promtool = Bun.spawn(["promtool", "check", "metrics"], {
-      stdin: "pipe",
-      stdout: "pipe",
-      stderr: "pipe",
-    });
-    promtool.stdin.write(body);
-    await promtool.stdin.end();
-    const [code, out, err] = await Promise.all([
-      promtool.exited,
-      new Response(promtool.stdout).text(),
-      new Response(promtool.stderr).text(),
-    ]);
-    expect(`${out}${err}`.trim()).toBe("");
+    const { code, output } = await promtoolCheckMetrics(body);
+    expect(output).toBe("");
     expect(code).toBe(0);
   } finally {
     echod.kill();

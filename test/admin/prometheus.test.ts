@@ -6,8 +6,8 @@ import { afterAll, expect, test } from "bun:test";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { freePort } from "../../bench/ports.ts";
 import { connect, echoOnce, randomPayload } from "../helpers/net-client.ts";
+import { startPrometheus } from "../helpers/prometheus.ts";
 import { spawnEchod } from "../helpers/spawn-echod.ts";
 
 const cleanup: (() => void)[] = [];
@@ -65,16 +65,7 @@ test("a real prometheus scrape returns the byte counters and the active connecti
       "",
     ].join("\n"),
   );
-  const promPort = freePort();
-  const prometheus = Bun.spawn(
-    [
-      "prometheus",
-      `--config.file=${join(dir, "prometheus.yml")}`,
-      `--storage.tsdb.path=${join(dir, "data")}`,
-      `--web.listen-address=127.0.0.1:${promPort}`,
-    ],
-    { stdout: "ignore", stderr: "ignore" },
-  );
+  const { port: promPort, proc: prometheus } = startPrometheus(dir);
   cleanup.push(() => prometheus.kill("SIGKILL"));
 
   const held = [await connect(echod.port), await connect(echod.port)];

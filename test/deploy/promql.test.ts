@@ -12,8 +12,8 @@ import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parse, stringify } from "yaml";
-import { freePort } from "../../bench/ports.ts";
 import { echoOnce, randomPayload } from "../helpers/net-client.ts";
+import { startPrometheus } from "../helpers/prometheus.ts";
 import { type Echod, spawnEchod } from "../helpers/spawn-echod.ts";
 import {
   analyse,
@@ -172,16 +172,7 @@ describe("a real Prometheus with deploy/compose's configuration and the rules", 
     writeFileSync(join(dir, "prometheus.yml"), stringify(config));
     copyFileSync(RULES, join(dir, "rules.yml"));
 
-    const port = freePort();
-    const prometheus = Bun.spawn(
-      [
-        "prometheus",
-        `--config.file=${join(dir, "prometheus.yml")}`,
-        `--storage.tsdb.path=${join(dir, "data")}`,
-        `--web.listen-address=127.0.0.1:${port}`,
-      ],
-      { stdout: "ignore", stderr: "ignore" },
-    );
+    const { port, proc: prometheus } = startPrometheus(dir);
     cleanup.push(() => prometheus.kill("SIGKILL"));
 
     // Wait for three scrapes of the target, then traffic between scrapes so that rates move.

@@ -29,3 +29,22 @@ export function metricNames(text: string): Set<string> {
   for (const key of parseSamples(text).keys()) names.add(key.replace(/\{.*$/, ""));
   return names;
 }
+
+/** Runs `promtool check metrics` on an exposition; its code and everything it printed. */
+export async function promtoolCheckMetrics(
+  body: string,
+): Promise<{ code: number; output: string }> {
+  const promtool = Bun.spawn(["promtool", "check", "metrics"], {
+    stdin: "pipe",
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  promtool.stdin.write(body);
+  await promtool.stdin.end();
+  const [code, out, err] = await Promise.all([
+    promtool.exited,
+    new Response(promtool.stdout).text(),
+    new Response(promtool.stderr).text(),
+  ]);
+  return { code, output: `${out}${err}`.trim() };
+}
