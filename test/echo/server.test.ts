@@ -3,9 +3,8 @@
  * buffers for clients that do not read, half-close, the idle timeout and the
  * connection limit. Servers bind port 0 and are stopped after each test.
  */
-import { afterEach, describe, expect, test } from "bun:test";
-import { resolveConfig } from "../../src/config.ts";
-import { type EchoServer, startEchoServer } from "../../src/echo/server.ts";
+import { describe, expect, test } from "bun:test";
+import { startServer } from "../helpers/echo-server.ts";
 import {
   closed,
   connect,
@@ -15,20 +14,7 @@ import {
   waitFor,
 } from "../helpers/net-client.ts";
 
-let servers: EchoServer[] = [];
-
-function start(options: Parameters<typeof resolveConfig>[0] = {}): EchoServer {
-  const server = startEchoServer(
-    resolveConfig({ port: 0, host: "127.0.0.1", metrics: false, ...options }),
-  );
-  servers.push(server);
-  return server;
-}
-
-afterEach(async () => {
-  await Promise.all(servers.map((s) => s.stop(1)));
-  servers = [];
-});
+const start = startServer;
 
 describe("byte-exact echo", () => {
   for (const size of [1, 7, 4096, 65_537, 1024 * 1024 + 3, 16 * 1024 * 1024, 64 * 1024 * 1024]) {

@@ -5,11 +5,10 @@
  * per-IP limit. Timings are compared with an undelayed run in the same test
  * and checked with generous bounds (the machine is shared and noisy).
  */
-import { afterEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import type net from "node:net";
-import { resolveConfig } from "../../src/config.ts";
 import { encodeLengthPrefixed } from "../../src/echo/framing.ts";
-import { type EchoServer, startEchoServer } from "../../src/echo/server.ts";
+import { startServer } from "../helpers/echo-server.ts";
 import {
   closed,
   connect,
@@ -19,20 +18,7 @@ import {
   waitFor,
 } from "../helpers/net-client.ts";
 
-let servers: EchoServer[] = [];
-
-function start(options: Parameters<typeof resolveConfig>[0] = {}): EchoServer {
-  const server = startEchoServer(
-    resolveConfig({ port: 0, host: "127.0.0.1", metrics: false, ...options }),
-  );
-  servers.push(server);
-  return server;
-}
-
-afterEach(async () => {
-  await Promise.all(servers.map((s) => s.stop(1)));
-  servers = [];
-});
+const start = startServer;
 
 /** Milliseconds from writing `payload` until `expected` bytes have come back. */
 async function roundTrip(port: number, payload: Uint8Array, expected = payload.length) {
