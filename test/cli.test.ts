@@ -8,7 +8,7 @@ import net from "node:net";
 import { envName, OPTIONS } from "../src/cli.ts";
 import { DEFAULTS } from "../src/config.ts";
 import { VERSION } from "../src/version.ts";
-import { MAIN, runEchod, spawnEchod } from "./helpers/spawn-echod.ts";
+import { expectUsageError, MAIN, runEchod, spawnEchod } from "./helpers/spawn-echod.ts";
 
 const BAD_INPUT: [string[], RegExp][] = [
   [["--bogus"], /unknown option --bogus/],
@@ -33,13 +33,7 @@ const BAD_INPUT: [string[], RegExp][] = [
 describe("bad input", () => {
   for (const [args, message] of BAD_INPUT) {
     test(`echod ${args.join(" ")} exits 2 with one line naming the value`, async () => {
-      const { code, stderr, stdout } = await runEchod(args);
-      expect(code).toBe(2);
-      expect(stdout).toBe("");
-      const lines = stderr.trimEnd().split("\n");
-      expect(lines).toHaveLength(1);
-      expect(lines[0]).toMatch(/^echod: /);
-      expect(lines[0]).toMatch(message);
+      await expectUsageError(args, message);
     });
   }
 

@@ -5,7 +5,7 @@
  */
 import { describe, expect, test } from "bun:test";
 import { resolveConfig } from "../src/config.ts";
-import { runEchod } from "./helpers/spawn-echod.ts";
+import { expectUsageError, runEchod } from "./helpers/spawn-echod.ts";
 
 const BAD_INPUT: [string[], RegExp][] = [
   [["--tls-port", "99999"], /invalid --tls-port "99999": must be an integer from 0 to 65535/],
@@ -45,13 +45,7 @@ const BAD_INPUT: [string[], RegExp][] = [
 describe("bad listener, framing and fault options", () => {
   for (const [args, message] of BAD_INPUT) {
     test(`echod ${args.join(" ")} exits 2 with one line naming the value`, async () => {
-      const { code, stderr, stdout } = await runEchod(args);
-      expect(code).toBe(2);
-      expect(stdout).toBe("");
-      const lines = stderr.trimEnd().split("\n");
-      expect(lines).toHaveLength(1);
-      expect(lines[0]).toMatch(/^echod: /);
-      expect(lines[0]).toMatch(message);
+      await expectUsageError(args, message);
     });
   }
 

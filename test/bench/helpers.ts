@@ -8,6 +8,7 @@ import { expect } from "bun:test";
 import net from "node:net";
 import { resolve } from "node:path";
 import type { BenchResult } from "../../bench/aggregate.ts";
+import { runScript } from "../helpers/spawn-echod.ts";
 
 export const ROOT = resolve(import.meta.dir, "../..");
 export const BENCH = resolve(ROOT, "bench/cli.ts");
@@ -19,19 +20,7 @@ export interface BenchRun {
 }
 
 export async function runBench(args: string[], timeoutMs = 20_000): Promise<BenchRun> {
-  const proc = Bun.spawn([process.execPath, BENCH, ...args], {
-    cwd: ROOT,
-    stdin: "ignore",
-    stdout: "pipe",
-    stderr: "pipe",
-    timeout: timeoutMs,
-  });
-  const [stdout, stderr, code] = await Promise.all([
-    new Response(proc.stdout).text(),
-    new Response(proc.stderr).text(),
-    proc.exited,
-  ]);
-  return { code, stdout, stderr };
+  return runScript(BENCH, args, {}, timeoutMs);
 }
 
 /** The one JSON line of a --json run. */

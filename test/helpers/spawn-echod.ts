@@ -3,6 +3,7 @@
  * and reads its JSON log lines. Everything that can hang runs here, so a
  * test can always kill it.
  */
+import { expect } from "bun:test";
 import { resolve } from "node:path";
 import type { Subprocess } from "bun";
 
@@ -116,12 +117,22 @@ export async function spawnEchod(
 }
 
 /** Runs the CLI to completion (for bad input, --help, --version). */
-export async function runEchod(
+export function runEchod(
   args: string[],
   env: Record<string, string> = {},
   timeoutMs = 10_000,
 ): Promise<{ code: number; stdout: string; stderr: string }> {
-  const proc = Bun.spawn([process.execPath, MAIN, ...args], {
+  return runScript(MAIN, args, env, timeoutMs);
+}
+
+/** Runs a Bun entry point of this repository to completion and collects its output. */
+export async function runScript(
+  entry: string,
+  args: string[],
+  env: Record<string, string> = {},
+  timeoutMs = 10_000,
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const proc = Bun.spawn([process.execPath, entry, ...args], {
     cwd: ROOT,
     env: { ...cleanEnv(), ...env },
     stdin: "ignore",
@@ -135,6 +146,17 @@ export async function runEchod(
     proc.exited,
   ]);
   return { code, stdout, stderr };
+}
+
+/** Bad input: exit 2, nothing on stdout, one line on stderr that starts "echod: " and matches `message`. */
+export async function expectUsageError(args: string[], message: RegExp): Promise<void> {
+  const { code, stderr, stdout } = await runEchod(args);
+  expect(code).toBe(2);
+  expect(stdout).toBe("");
+  const lines = stderr.trimEnd().split("\n");
+  expect(lines).toHaveLength(1);
+  expect(lines[0]).toMatch(/^echod: /);
+  expect(lines[0]).toMatch(message);
 }
 
 /** The parent's environment without any ECHOD_* variable, so tests are not steered by the shell. */
