@@ -38,6 +38,7 @@ const FDS_FOR_5000 = 5200;
 interface Settings {
   readonly duration: number;
   readonly warmup: number;
+  readonly rounds: number;
   readonly servers: readonly string[] | null;
   readonly shapes: string | null;
 }
@@ -60,6 +61,12 @@ function parseArgs(argv: string[]): Settings | string {
       default: "1",
       describe: "Seconds of unmeasured load first",
     })
+    .option("rounds", {
+      type: "string",
+      default: "1",
+      describe:
+        "Run every server this many times per shape, taking turns to go first; the tables show medians",
+    })
     .option("servers", {
       type: "string",
       describe: `Comma-separated, from ${SERVER_NAMES.join(",")} (default all)`,
@@ -79,6 +86,9 @@ function parseArgs(argv: string[]): Settings | string {
     throw usageError("--duration", a.duration, "must be seconds above 0");
   const warmup = parseSeconds(String(a.warmup));
   if (warmup === null) throw usageError("--warmup", a.warmup, "must be 0 or more seconds");
+  const rounds = Number(a.rounds);
+  if (!Number.isInteger(rounds) || rounds < 1 || rounds > 100)
+    throw usageError("--rounds", a.rounds, "must be a whole number from 1 to 100");
   const servers = a.servers === undefined ? null : String(a.servers).split(",");
   const unknown = servers?.find((name) => !SERVER_NAMES.includes(name));
   if (unknown !== undefined) {
@@ -92,7 +102,7 @@ function parseArgs(argv: string[]): Settings | string {
       `matches none of: ${SHAPES.map((s) => s.name).join(", ")}`,
     );
   }
-  return { duration, warmup, servers, shapes };
+  return { duration, warmup, rounds, servers, shapes };
 }
 
 function openFileLimit(): number {
@@ -151,6 +161,7 @@ async function harness(
 
 async function runOne(
   shape: Shape,
+  round: number,
   spec: Parameters<typeof startServer>[0],
   settings: Settings,
   cpus: { server: number | null; harness: number | null },
@@ -173,6 +184,7 @@ async function runOne(
     return {
       shape: shape.name,
       server: spec.name,
+      round,
       result,
       failure,
       serverCpuSeconds:
@@ -222,28 +234,35 @@ async function main(argv: string[]): Promise<number> {
 
   const runs: CompareRun[] = [];
   for (const shape of runnable) {
-    for (const spec of servers) {
-      process.stderr.write(`${shape.name} / ${spec.name}: `);
-      // A loopback address of its own for each run: the TIME_WAIT sockets one run leaves
-      // behind (tens of thousands after churn) must not slow the next run's connects.
-      const host = `127.0.${1 + Math.floor(runs.length / 250)}.${1 + (runs.length % 250)}`;
-      const run = await runOne(shape, spec, settings, cpus, host).catch(
-        (error: Error): CompareRun => ({
-          shape: shape.name,
-          server: spec.name,
-          result: null,
-          failure: error.message,
-          serverCpuSeconds: null,
-          serverPeakRssBytes: null,
-          harnessCpuPercent: null,
-        }),
-      );
-      runs.push(run);
-      process.stderr.write(
-        run.result
-          ? `${Math.round(run.result.messages.average).toLocaleString("en-US")} msg/s, p99 ${run.result.latency.p99} ms, server CPU ${run.serverCpuSeconds} s${run.failure ? ` (${run.failure})` : ""}\n`
-          : `failed: ${run.failure}\n`,
-      );
+    for (let round = 1; round <= settings.rounds; round++) {
+      // Each round starts with a different server, so none always runs first (or last).
+      const turn = (round - 1) % servers.length;
+      for (const spec of [...servers.slice(turn), ...servers.slice(0, turn)]) {
+        process.stderr.write(
+          `${shape.name} / ${spec.name}${settings.rounds > 1 ? ` (round ${round})` : ""}: `,
+        );
+        // A loopback address of its own for each run: the TIME_WAIT sockets one run leaves
+        // behind (tens of thousands after churn) must not slow the next run's connects.
+        const host = `127.0.${1 + Math.floor(runs.length / 250)}.${1 + (runs.length % 250)}`;
+        const run = await runOne(shape, round, spec, settings, cpus, host).catch(
+          (error: Error): CompareRun => ({
+            shape: shape.name,
+            server: spec.name,
+            round,
+            result: null,
+            failure: error.message,
+            serverCpuSeconds: null,
+            serverPeakRssBytes: null,
+            harnessCpuPercent: null,
+          }),
+        );
+        runs.push(run);
+        process.stderr.write(
+          run.result
+            ? `${Math.round(run.result.messages.average).toLocaleString("en-US")} msg/s, p99 ${run.result.latency.p99} ms, server CPU ${run.serverCpuSeconds} s${run.failure ? ` (${run.failure})` : ""}\n`
+            : `failed: ${run.failure}\n`,
+        );
+      }
     }
   }
 
@@ -253,7 +272,12 @@ async function main(argv: string[]): Promise<number> {
     commit: gitCommit(),
     date,
     machine,
-    settings: { duration: settings.duration, warmup: settings.warmup, pinned },
+    settings: {
+      duration: settings.duration,
+      warmup: settings.warmup,
+      rounds: settings.rounds,
+      pinned,
+    },
     loadAverage: { start: loadAtStart, end: os.loadavg()[0] ?? 0 },
     skipped: notes,
     runs,

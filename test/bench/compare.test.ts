@@ -17,6 +17,7 @@ import {
   markdownTable,
   printCompareTable,
   rows,
+  targetRows,
 } from "../../bench/compare/report.ts";
 import { type ServerSpec, startServer } from "../../bench/compare/servers.ts";
 import { jsonLine, ROOT, runBench } from "./helpers.ts";
@@ -131,13 +132,14 @@ describe("measurements and report", () => {
     commit: "abc1234",
     date: "2026-01-01T00:00:00.000Z",
     machine: describeMachine(),
-    settings: { duration: 5, warmup: 1, pinned: true },
+    settings: { duration: 5, warmup: 1, rounds: 1, pinned: true },
     loadAverage: { start: 0.5, end: 1.25 },
     skipped: [{ name: "go", reason: "go is not on PATH" }],
     runs: [
       {
         shape: "a",
         server: "echod",
+        round: 1,
         result: fakeResult(1000, 2e9, 1.5),
         failure: null,
         serverCpuSeconds: 4,
@@ -147,6 +149,7 @@ describe("measurements and report", () => {
       {
         shape: "a",
         server: "c-epoll",
+        round: 1,
         result: fakeResult(1500, 3e9, 0.5),
         failure: null,
         serverCpuSeconds: 3,
@@ -156,6 +159,7 @@ describe("measurements and report", () => {
       {
         shape: "b",
         server: "echod",
+        round: 1,
         result: null,
         failure: "echod did not start",
         serverCpuSeconds: null,
@@ -190,6 +194,62 @@ describe("measurements and report", () => {
     expect(md).toContain("Skipped go: go is not on PATH.");
   });
 
+  test("echod's ratios to a baseline are paired within a round", () => {
+    const [a] = targetRows(report);
+    expect(a).toEqual({
+      shape: "a",
+      baseline: "c-epoll",
+      messagesPerSecond: { median: 0.67, min: 0.67, max: 0.67, rounds: 1 },
+      p99: { median: 3, min: 3, max: 3, rounds: 1 },
+      cpuPerGB: { median: 2, min: 2, max: 2, rounds: 1 },
+    });
+    // Shape b has no echod result, so no ratio to anything.
+    expect(targetRows(report)).toHaveLength(1);
+    expect(markdownTable(report)).toContain("| a | c-epoll | 0.67 | 3 | 2 |");
+  });
+
+  test("with several rounds the tables show medians, and the ratios' range", () => {
+    const run = (server: string, round: number, mps: number, p99: number, cpu: number) => ({
+      shape: "s",
+      server,
+      round,
+      result: fakeResult(mps, mps * 64 * 5, p99),
+      failure: null,
+      serverCpuSeconds: cpu,
+      serverPeakRssBytes: round * 1024 ** 2,
+      harnessCpuPercent: 90 + round,
+    });
+    const three: CompareReport = {
+      ...report,
+      settings: { ...report.settings, rounds: 3 },
+      runs: [
+        run("echod", 1, 100, 2, 5),
+        run("c-epoll", 1, 100, 1, 5),
+        run("c-epoll", 2, 200, 1, 5),
+        run("echod", 2, 100, 1, 5),
+        run("echod", 3, 400, 3, 5),
+        run("c-epoll", 3, 100, 1, 5),
+      ],
+    };
+    const [echod, c] = rows(three);
+    expect(echod).toMatchObject({
+      server: "echod",
+      messagesPerSecond: 100,
+      p99Ms: 2,
+      peakRssMiB: 3,
+      harnessCpuPercent: 92,
+      ratio: 1,
+    });
+    expect(c).toMatchObject({ server: "c-epoll", messagesPerSecond: 100, p99Ms: 1, ratio: 1 });
+    // Per round echod/C: msg/s 1, 0.5, 4; p99 2, 1, 3. The medians are not the ratio of medians.
+    const [t] = targetRows(three);
+    expect(t?.messagesPerSecond).toEqual({ median: 1, min: 0.5, max: 4, rounds: 3 });
+    expect(t?.p99).toEqual({ median: 2, min: 1, max: 3, rounds: 3 });
+    const md = markdownTable(three);
+    expect(md).toContain("3 rounds (each server once per round");
+    expect(md).toContain("| s | c-epoll | 1 (0.5-4) | 2 (1-3) |");
+  });
+
   test("the chart is a self-contained page: Chart.js inlined, no network", () => {
     const html = renderChartHtml(report);
     expect(html).toContain("new Chart(");
@@ -220,7 +280,7 @@ describe("bench:compare command line", () => {
   test("--help prints the options and runs nothing", async () => {
     const run = await compare(["--help"]);
     expect(run.code).toBe(0);
-    for (const flag of ["--duration", "--warmup", "--servers", "--shapes"])
+    for (const flag of ["--duration", "--warmup", "--rounds", "--servers", "--shapes"])
       expect(run.stdout).toContain(flag);
     expect(run.stderr).toBe("");
   });
@@ -229,6 +289,8 @@ describe("bench:compare command line", () => {
     [["--servers", "echod,rust"], /invalid --servers "echod,rust": unknown server "rust"/],
     [["--shapes", "zzz"], /invalid --shapes "zzz": matches none of/],
     [["--duration", "0"], /invalid --duration "0"/],
+    [["--rounds", "0"], /invalid --rounds "0": must be a whole number from 1 to 100/],
+    [["--rounds", "2.5"], /invalid --rounds "2.5"/],
     [["--durration", "3"], /Unknown argument: durration/],
   ] as const) {
     test(`${args.join(" ")} -> one line, exit 2`, async () => {
