@@ -91,11 +91,16 @@ async function serve(config: Config): Promise<number> {
  * Renders the metrics a few hundred times before the first scrape: a scrape
  * every few seconds never gets the rendering code hot on its own, and cold
  * it costs several times as much event-loop time (bench/metrics-overhead.ts).
+ * The echo listeners are already open, so it yields to the event loop after
+ * each render: run in one go, the 300 renders held up every connection of
+ * the first few hundred milliseconds (p99 140 ms at 40,000 msg/s from the
+ * first moment, bench/NOTES.md).
  */
 async function warmUp(metrics: MetricsRegistries): Promise<void> {
   for (let i = 0; i < 300; i++) {
     await metrics.prometheus.metrics();
     await metrics.openMetrics.metrics();
+    await new Promise((resolve) => setImmediate(resolve));
   }
 }
 

@@ -3,11 +3,17 @@
  * experiment: the same code runs as a Worker thread or as a process. It
  * keeps the unsent tail of a short write and pauses until drain, so it loses
  * nothing, but has none of echod's limits, counters or shutdown.
+ * `BINARY_TYPE` (buffer or uint8array) picks what `data` gets, for
+ * bench/experiments/profile.sh.
  */
 import type { Socket, TCPSocketListenOptions } from "bun";
 
 type Pending = Uint8Array | undefined;
 const port = Number(process.env.PORT ?? 7500);
+const binaryType = (process.env.BINARY_TYPE ?? "buffer") as "buffer";
+if (binaryType !== "buffer" && binaryType !== "uint8array") {
+  throw new Error(`BINARY_TYPE must be buffer or uint8array, not ${JSON.stringify(binaryType)}`);
+}
 
 const options: TCPSocketListenOptions<Pending> & { reusePort: boolean } = {
   hostname: "127.0.0.1",
@@ -15,6 +21,7 @@ const options: TCPSocketListenOptions<Pending> & { reusePort: boolean } = {
   allowHalfOpen: true,
   reusePort: true,
   socket: {
+    binaryType,
     data(socket: Socket<Pending>, chunk: Uint8Array) {
       const written = socket.write(chunk);
       if (written !== chunk.length) {
