@@ -29,8 +29,13 @@ mkdir -p "$OUT"
 JSON=$(mktemp)
 SERVER_PID=
 cleanup() {
-  [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null
+  local status=$?
+  if [ -n "$SERVER_PID" ]; then
+    kill "$SERVER_PID" 2>/dev/null || true
+    wait "$SERVER_PID" 2>/dev/null || true
+  fi
   rm -f "$JSON"
+  exit "$status"
 }
 trap cleanup EXIT
 if (echo >"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then

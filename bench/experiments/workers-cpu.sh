@@ -19,7 +19,17 @@ DURATION=${DURATION:-5}
 ROUNDS=${ROUNDS:-2}
 PORT=${PORT:-7600}
 OUT=$(mktemp)
-trap 'rm -f "$OUT"' EXIT
+ECHOD=
+cleanup() {
+  local status=$?
+  if [ -n "$ECHOD" ]; then
+    kill "$ECHOD" 2>/dev/null || true
+    wait "$ECHOD" 2>/dev/null || true
+  fi
+  rm -f "$OUT"
+  exit "$status"
+}
+trap cleanup EXIT
 
 # Sum over PIDS of CPU ticks (utime + stime) and of voluntary context switches.
 ticks() { local t=0 p; for p in $1; do t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat"))); done; echo $t; }
@@ -27,8 +37,9 @@ wakeups() { local t=0 p; for p in $1; do t=$((t + $(awk '/^voluntary_ctxt_switch
 
 run() { # WORKERS RATE CONNECTIONS CASE
   local n=$1 rate=$2 conns=$3 label=$4 pid pids workers t0 t1 w0 w1
-  $B src/main.ts "$PORT" --host 127.0.0.1 --metrics-port 0 --log-level warn --workers "$n" >/dev/null 2>/tmp/workers-cpu.err &
+  $B src/main.ts "$PORT" --host 127.0.0.1 --metrics-port 0 --metrics-host 127.0.0.1 --log-level warn --workers "$n" >/dev/null 2>/tmp/workers-cpu.err &
   pid=$!
+  ECHOD=$pid
   sleep 2
   if ! kill -0 "$pid" 2>/dev/null; then
     echo "echod did not start: $(cat /tmp/workers-cpu.err)" >&2
@@ -43,6 +54,7 @@ run() { # WORKERS RATE CONNECTIONS CASE
   t1=$(ticks "$pids") w1=$(wakeups "$workers")
   kill "$pid"
   wait "$pid" 2>/dev/null || true
+  ECHOD=
   python3 - "$OUT" "$n" "$rate" "$label" "$t0" "$t1" "$w0" "$w1" <<'PY'
 import json, sys
 path, n, rate, label, t0, t1, w0, w1 = sys.argv[1:]
