@@ -20,6 +20,7 @@ import {
   targetRows,
 } from "../../bench/compare/report.ts";
 import { type ServerSpec, startServer } from "../../bench/compare/servers.ts";
+import { runScript } from "../helpers/spawn-echod.ts";
 import { jsonLine, ROOT, runBench } from "./helpers.ts";
 
 const BASELINES = resolve(ROOT, "bench/baselines");
@@ -261,21 +262,8 @@ describe("measurements and report", () => {
 });
 
 describe("bench:compare command line", () => {
-  async function compare(args: string[]) {
-    const proc = Bun.spawn([process.execPath, resolve(ROOT, "bench/compare.ts"), ...args], {
-      cwd: ROOT,
-      stdin: "ignore",
-      stdout: "pipe",
-      stderr: "pipe",
-      timeout: 20_000,
-    });
-    const [stdout, stderr, code] = await Promise.all([
-      new Response(proc.stdout).text(),
-      new Response(proc.stderr).text(),
-      proc.exited,
-    ]);
-    return { stdout, stderr, code };
-  }
+  const compare = (args: string[]) =>
+    runScript(resolve(ROOT, "bench/compare.ts"), args, {}, 20_000);
 
   test("--help prints the options and runs nothing", async () => {
     const run = await compare(["--help"]);

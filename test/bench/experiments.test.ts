@@ -8,27 +8,12 @@
 import { describe, expect, test } from "bun:test";
 import { resolve } from "node:path";
 import { freePort } from "../../bench/ports.ts";
+import { runCommand } from "../helpers/spawn-echod.ts";
 import { ROOT } from "./helpers.ts";
 
-async function script(
-  name: string,
-  args: string[],
-  env: Record<string, string>,
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  const proc = Bun.spawn(["bash", resolve(ROOT, "bench/experiments", name), ...args], {
-    cwd: ROOT,
-    env: { ...process.env, PORT: String(freePort()), ...env },
-    stdin: "ignore",
-    stdout: "pipe",
-    stderr: "pipe",
-    timeout: 90_000,
-  });
-  const [stdout, stderr, code] = await Promise.all([
-    new Response(proc.stdout).text(),
-    new Response(proc.stderr).text(),
-    proc.exited,
-  ]);
-  return { code, stdout, stderr };
+function script(name: string, args: string[], env: Record<string, string>) {
+  const path = resolve(ROOT, "bench/experiments", name);
+  return runCommand(["bash", path, ...args], { PORT: String(freePort()), ...env }, 90_000);
 }
 
 describe("bench/experiments", () => {

@@ -126,13 +126,22 @@ export function runEchod(
 }
 
 /** Runs a Bun entry point of this repository to completion and collects its output. */
-export async function runScript(
+export function runScript(
   entry: string,
   args: string[],
   env: Record<string, string> = {},
   timeoutMs = 10_000,
 ): Promise<{ code: number; stdout: string; stderr: string }> {
-  const proc = Bun.spawn([process.execPath, entry, ...args], {
+  return runCommand([process.execPath, entry, ...args], env, timeoutMs);
+}
+
+/** Runs a command in the repository's root to completion (killed after `timeoutMs`) and collects its output. */
+export async function runCommand(
+  command: string[],
+  env: Record<string, string> = {},
+  timeoutMs = 10_000,
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const proc = Bun.spawn(command, {
     cwd: ROOT,
     env: { ...cleanEnv(), ...env },
     stdin: "ignore",
