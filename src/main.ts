@@ -92,9 +92,8 @@ async function serve(config: Config): Promise<number> {
  * every few seconds never gets the rendering code hot on its own, and cold
  * it costs several times as much event-loop time (bench/metrics-overhead.ts).
  * The echo listeners are already open, so it yields to the event loop after
- * each render: run in one go, the 300 renders held up every connection of
- * the first few hundred milliseconds (p99 140 ms at 40,000 msg/s from the
- * first moment, bench/NOTES.md).
+ * each render: run in one go, the 300 renders held up the first connections
+ * for 170-245 ms (bench/experiments/first-echo.ts, bench/NOTES.md).
  */
 async function warmUp(metrics: MetricsRegistries): Promise<void> {
   for (let i = 0; i < 300; i++) {

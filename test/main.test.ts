@@ -72,6 +72,7 @@ describe("startup", () => {
         if (!listening) roundTrips++;
       }
       socket.destroy();
+      console.log(`round trips served during the warm-up: ${roundTrips}`);
       expect(listening).toBe(true);
       expect(roundTrips).toBeGreaterThanOrEqual(3);
     } finally {

@@ -4,7 +4,7 @@
 # daemon's CPU seconds per GB echoed (utime + stime of the primary and every
 # worker, from /proc, over the harness's run) and how many messages each
 # wakeup of a worker's event loop served (voluntary context switches of the
-# workers' main threads). Three cases, ROUNDS times each (default 2):
+# workers' main threads). Three cases, ROUNDS times each (default 3):
 #   same total rate:   1 worker at RATE, 2 workers at RATE
 #   rate per worker:   1 worker at RATE, 2 workers at 2 x RATE (connections too)
 # Nothing is pinned: on a 2-core machine the harness shares the cores.
@@ -16,7 +16,7 @@ RATE=${RATE:-20000}
 SIZE=${SIZE:-4KiB}
 CONNS=${CONNS:-50}
 DURATION=${DURATION:-5}
-ROUNDS=${ROUNDS:-2}
+ROUNDS=${ROUNDS:-3}
 PORT=${PORT:-7600}
 OUT=$(mktemp)
 ECHOD=
