@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseSamples, promtoolCheckMetrics, sample, scrape } from "./helpers/prom-text.ts";
-import { spawnEchod } from "./helpers/spawn-echod.ts";
+import { LOOPBACK_WITH_ADMIN, spawnEchod } from "./helpers/spawn-echod.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "echod-metrics-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -23,13 +23,7 @@ async function run(script: string): Promise<string> {
 test("per-listener counters, messages, faults and UDP datagrams reach /metrics, and promtool accepts it", async () => {
   const path = join(dir, "m.sock");
   const echod = await spawnEchod([
-    "0",
-    "--host",
-    "127.0.0.1",
-    "--metrics-port",
-    "0",
-    "--metrics-host",
-    "127.0.0.1",
+    ...LOOPBACK_WITH_ADMIN,
     "--unix",
     path,
     "--udp-port",

@@ -6,13 +6,12 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { echoOnce, randomPayload } from "../helpers/net-client.ts";
 import { parseSamples, promtoolCheckMetrics, sample, scrape } from "../helpers/prom-text.ts";
-import { type Echod, runEchod, spawnEchod } from "../helpers/spawn-echod.ts";
+import { type Echod, LOOPBACK_WITH_ADMIN, runEchod, spawnEchod } from "../helpers/spawn-echod.ts";
 
-const BASE = ["0", "--host", "127.0.0.1", "--metrics-port", "0", "--metrics-host", "127.0.0.1"];
 let running: Echod[] = [];
 
 async function start(args: string[] = []): Promise<Echod & { admin: number }> {
-  const echod = await spawnEchod([...BASE, ...args]);
+  const echod = await spawnEchod([...LOOPBACK_WITH_ADMIN, ...args]);
   running.push(echod);
   if (echod.metricsPort === null) throw new Error("no admin address in the startup line");
   return Object.assign(echod, { admin: echod.metricsPort });

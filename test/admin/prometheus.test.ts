@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { connect, echoOnce, randomPayload } from "../helpers/net-client.ts";
 import { startPrometheus } from "../helpers/prometheus.ts";
-import { spawnEchod } from "../helpers/spawn-echod.ts";
+import { LOOPBACK_WITH_ADMIN, spawnEchod } from "../helpers/spawn-echod.ts";
 
 const cleanup: (() => void)[] = [];
 afterAll(() => {
@@ -40,15 +40,7 @@ async function eventually(promPort: number, expr: string, expected: number, ms =
 }
 
 test("a real prometheus scrape returns the byte counters and the active connections", async () => {
-  const echod = await spawnEchod([
-    "0",
-    "--host",
-    "127.0.0.1",
-    "--metrics-port",
-    "0",
-    "--metrics-host",
-    "127.0.0.1",
-  ]);
+  const echod = await spawnEchod([...LOOPBACK_WITH_ADMIN]);
   cleanup.push(() => echod.proc.kill("SIGKILL"));
 
   const dir = mkdtempSync(join(tmpdir(), "echod-prom-"));

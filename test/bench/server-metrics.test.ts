@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { parsePrometheus } from "../../bench/server-metrics.ts";
 import { resolveConfig } from "../../src/config.ts";
 import { type EchoServer, startEchoServer } from "../../src/echo/server.ts";
-import { spawnEchod } from "../helpers/spawn-echod.ts";
+import { LOOPBACK_WITH_ADMIN, spawnEchod } from "../helpers/spawn-echod.ts";
 import { jsonLine, runBench } from "./helpers.ts";
 
 let echod: EchoServer;
@@ -123,17 +123,7 @@ describe("the server's side of a run", () => {
   });
 
   test("against a real echod: its CPU, RSS and rejections at the connection limit", async () => {
-    const echodProc = await spawnEchod([
-      "0",
-      "--host",
-      "127.0.0.1",
-      "--metrics-port",
-      "0",
-      "--metrics-host",
-      "127.0.0.1",
-      "--max-connections",
-      "2",
-    ]);
+    const echodProc = await spawnEchod([...LOOPBACK_WITH_ADMIN, "--max-connections", "2"]);
     try {
       const run = await runBench([
         `127.0.0.1:${echodProc.port}`,

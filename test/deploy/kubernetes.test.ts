@@ -12,7 +12,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "yaml";
 import { resolveConfig } from "../../src/config.ts";
-import { type Echod, spawnEchod } from "../helpers/spawn-echod.ts";
+import { type Echod, LOOPBACK_WITH_ADMIN, spawnEchod } from "../helpers/spawn-echod.ts";
 import { finalStage, ROOT, readDockerfile } from "./dockerfile-spec.ts";
 import {
   kindKey,
@@ -199,12 +199,9 @@ let echod: Echod;
 let idleRss = Number.POSITIVE_INFINITY;
 
 beforeAll(async () => {
-  echod = await spawnEchod(
-    ["0", "--host", "127.0.0.1", "--metrics-port", "0", "--metrics-host", "127.0.0.1"],
-    {
-      env,
-    },
-  );
+  echod = await spawnEchod(LOOPBACK_WITH_ADMIN, {
+    env,
+  });
   const text = await (await fetch(`http://127.0.0.1:${echod.metricsPort}/metrics`)).text();
   // All of the daemon's processes (the primary and any --workers), not the primary alone.
   idleRss = Number(/^echod_resident_memory_bytes (\S+)$/m.exec(text)?.[1]);

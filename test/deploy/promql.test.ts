@@ -14,7 +14,7 @@ import { join, resolve } from "node:path";
 import { parse, stringify } from "yaml";
 import { echoOnce, randomPayload } from "../helpers/net-client.ts";
 import { startPrometheus } from "../helpers/prometheus.ts";
-import { type Echod, spawnEchod } from "../helpers/spawn-echod.ts";
+import { type Echod, LOOPBACK_WITH_ADMIN, spawnEchod } from "../helpers/spawn-echod.ts";
 import {
   analyse,
   dashboardQueries,
@@ -40,15 +40,7 @@ let series: Map<string, Map<string, Set<string>>>;
 const cleanup: (() => void)[] = [];
 
 beforeAll(async () => {
-  echod = await spawnEchod([
-    "0",
-    "--host",
-    "127.0.0.1",
-    "--metrics-port",
-    "0",
-    "--metrics-host",
-    "127.0.0.1",
-  ]);
+  echod = await spawnEchod([...LOOPBACK_WITH_ADMIN]);
   cleanup.push(() => echod.proc.kill("SIGKILL"));
   // Traffic first, so that every counter and the histogram have moved.
   await echoOnce(echod.port, randomPayload(100_000));

@@ -24,28 +24,19 @@ function openssl(args: string[], cwd: string): void {
   }
 }
 
-export function createCertDir(): CertDir {
-  const dir = mkdtempSync(join(tmpdir(), "echod-tls-"));
+/** A new key and a self-signed certificate for `cn`: `${name}.key`, `${name}.crt`. */
+function selfSign(dir: string, name: string, cn: string, extra: string[] = []): void {
   openssl(
-    [
-      "req",
-      "-x509",
-      "-newkey",
-      "rsa:2048",
-      "-nodes",
-      "-days",
-      "1",
-      "-keyout",
-      "ca.key",
-      "-out",
-      "ca.crt",
-      "-subj",
-      "/CN=echod test CA",
-      "-set_serial",
-      "1",
-    ],
+    ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", `/CN=${cn}`]
+      .concat(["-keyout", `${name}.key`, "-out", `${name}.crt`])
+      .concat(extra),
     dir,
   );
+}
+
+export function createCertDir(): CertDir {
+  const dir = mkdtempSync(join(tmpdir(), "echod-tls-"));
+  selfSign(dir, "ca", "echod test CA", ["-set_serial", "1"]);
   return {
     dir,
     path: (name) => join(dir, name),
@@ -93,26 +84,7 @@ export function createCertDir(): CertDir {
         dir,
       );
     },
-    selfSigned(name, cn) {
-      openssl(
-        [
-          "req",
-          "-x509",
-          "-newkey",
-          "rsa:2048",
-          "-nodes",
-          "-days",
-          "1",
-          "-keyout",
-          `${name}.key`,
-          "-out",
-          `${name}.crt`,
-          "-subj",
-          `/CN=${cn}`,
-        ],
-        dir,
-      );
-    },
+    selfSigned: (name, cn) => selfSign(dir, name, cn),
     remove: () => rmSync(dir, { recursive: true, force: true }),
   };
 }

@@ -3,12 +3,32 @@
  * and reads its JSON log lines. Everything that can hang runs here, so a
  * test can always kill it.
  */
-import { expect } from "bun:test";
+import { afterEach, expect } from "bun:test";
 import { resolve } from "node:path";
 import type { Subprocess } from "bun";
 
 export const ROOT = resolve(import.meta.dir, "../..");
 export const MAIN = resolve(ROOT, "src/main.ts");
+
+/** The first arguments for an echod on loopback with its admin server: both ports chosen by the kernel. */
+export const LOOPBACK_WITH_ADMIN: readonly string[] = [
+  "0",
+  "--host",
+  "127.0.0.1",
+  "--metrics-port",
+  "0",
+  "--metrics-host",
+  "127.0.0.1",
+];
+
+/** A list for the echods a test file starts: each is killed after its test, even one that failed half-way. */
+export function killedAfterEach(): Echod[] {
+  const running: Echod[] = [];
+  afterEach(() => {
+    for (const e of running.splice(0)) e.proc.kill("SIGKILL");
+  });
+  return running;
+}
 
 export interface Echod {
   readonly proc: Subprocess<"ignore", "pipe", "pipe">;
@@ -30,7 +50,7 @@ export interface Echod {
 
 /** Starts echod with `args` (port 0 and no admin server unless given) and waits until it listens. */
 export async function spawnEchod(
-  args: string[],
+  args: readonly string[],
   {
     env = {},
     timeoutMs = 10_000,

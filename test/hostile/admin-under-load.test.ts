@@ -9,31 +9,24 @@
  * same run and printed). Malformed requests already covered in
  * test/admin/admin.test.ts are not repeated here.
  */
-import { afterEach, expect, test } from "bun:test";
+import { expect, test } from "bun:test";
 import net from "node:net";
 import { echoOnce } from "../helpers/net-client.ts";
-import { type Echod, spawnEchod } from "../helpers/spawn-echod.ts";
+import {
+  type Echod,
+  killedAfterEach,
+  LOOPBACK_WITH_ADMIN,
+  spawnEchod,
+} from "../helpers/spawn-echod.ts";
 import { fmt, metrics, percentile, total } from "./tools.ts";
 
 const SCRAPES = 40;
 const SATURATORS = 2;
 
-let running: Echod[] = [];
-afterEach(() => {
-  for (const e of running) e.proc.kill("SIGKILL");
-  running = [];
-});
+const running = killedAfterEach();
 
 async function start(): Promise<Echod & { admin: number }> {
-  const echod = await spawnEchod([
-    "0",
-    "--host",
-    "127.0.0.1",
-    "--metrics-port",
-    "0",
-    "--metrics-host",
-    "127.0.0.1",
-  ]);
+  const echod = await spawnEchod([...LOOPBACK_WITH_ADMIN]);
   running.push(echod);
   return Object.assign(echod, { admin: echod.metricsPort as number });
 }

@@ -6,21 +6,17 @@
  * millisecond), and the established ones must keep echoing correctly. Their
  * round-trip latency is measured before and during the flood and reported.
  */
-import { afterEach, expect, test } from "bun:test";
+import { expect, test } from "bun:test";
 import type net from "node:net";
 import { connect } from "../helpers/net-client.ts";
-import { type Echod, spawnEchod } from "../helpers/spawn-echod.ts";
+import { killedAfterEach, LOOPBACK_WITH_ADMIN, spawnEchod } from "../helpers/spawn-echod.ts";
 import { fmt, metrics, percentile, total } from "./tools.ts";
 
 const LIMIT = 50;
 const EXTRA = 1000;
 const BATCH = 100;
 
-let running: Echod[] = [];
-afterEach(() => {
-  for (const e of running) e.proc.kill("SIGKILL");
-  running = [];
-});
+const running = killedAfterEach();
 
 interface PingPong {
   readonly rtts: { at: number; ms: number }[];
@@ -82,17 +78,7 @@ async function timeToFin(port: number): Promise<number> {
 }
 
 test(`with --max-connections ${LIMIT}, ${EXTRA} extra connections get a FIN quickly while ${LIMIT} established clients keep echoing`, async () => {
-  const echod = await spawnEchod([
-    "0",
-    "--host",
-    "127.0.0.1",
-    "--metrics-port",
-    "0",
-    "--metrics-host",
-    "127.0.0.1",
-    "--max-connections",
-    String(LIMIT),
-  ]);
+  const echod = await spawnEchod([...LOOPBACK_WITH_ADMIN, "--max-connections", String(LIMIT)]);
   running.push(echod);
   const sockets = await Promise.all(Array.from({ length: LIMIT }, () => connect(echod.port)));
   const players = sockets.map((s, i) => pingPong(s, i));

@@ -5,27 +5,22 @@
  * fd_limit (logged and counted), keep its admin port answering, not spin
  * (Bun busy-loops on EMFILE), and serve again once the clients leave.
  */
-import { afterEach, expect, test } from "bun:test";
+import { expect, test } from "bun:test";
 import type net from "node:net";
 import { connect, echoOnce, randomPayload, sha256, waitFor } from "../helpers/net-client.ts";
-import { type Echod, spawnEchod } from "../helpers/spawn-echod.ts";
+import { killedAfterEach, LOOPBACK_WITH_ADMIN, spawnEchod } from "../helpers/spawn-echod.ts";
 import { cpuSeconds, metrics, total } from "./tools.ts";
 
 const LIMIT = 200;
 const CLIENTS = 300;
 const EFFECTIVE = LIMIT - 64;
 
-let running: Echod[] = [];
-afterEach(() => {
-  for (const e of running) e.proc.kill("SIGKILL");
-  running = [];
-});
+const running = killedAfterEach();
 
 test(`under ulimit -n ${LIMIT}, ${CLIENTS} clients: ${EFFECTIVE} served, ${CLIENTS - EFFECTIVE} turned away with reason fd_limit, admin answers, echod serves again after`, async () => {
-  const echod = await spawnEchod(
-    ["0", "--host", "127.0.0.1", "--metrics-port", "0", "--metrics-host", "127.0.0.1"],
-    { prefix: ["bash", "-c", `ulimit -n ${LIMIT} && exec "$@"`, "bash"] },
-  );
+  const echod = await spawnEchod(LOOPBACK_WITH_ADMIN, {
+    prefix: ["bash", "-c", `ulimit -n ${LIMIT} && exec "$@"`, "bash"],
+  });
   running.push(echod);
   const admin = echod.metricsPort as number;
   const warned = echod.lines.find((l) => l.effective !== undefined);

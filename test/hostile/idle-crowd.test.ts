@@ -5,20 +5,16 @@
  * throughput alone, before and after, in the same run (the machine is shared
  * and noisy, so the bound is generous: at least half).
  */
-import { afterEach, expect, test } from "bun:test";
+import { expect, test } from "bun:test";
 import { connect } from "../helpers/net-client.ts";
-import { type Echod, spawnEchod } from "../helpers/spawn-echod.ts";
+import { killedAfterEach, LOOPBACK_WITH_ADMIN, spawnEchod } from "../helpers/spawn-echod.ts";
 import { metrics, percentile, type Stream, startStream, total } from "./tools.ts";
 
 const IDLE = 2000;
 const STREAMS = 4;
 const IDLE_TIMEOUT_MS = 1000;
 
-let running: Echod[] = [];
-afterEach(() => {
-  for (const e of running) e.proc.kill("SIGKILL");
-  running = [];
-});
+const running = killedAfterEach();
 
 /** Bytes per second the streams got back over `ms`. */
 async function throughput(streams: Stream[], ms: number): Promise<number> {
@@ -31,13 +27,7 @@ async function throughput(streams: Stream[], ms: number): Promise<number> {
 
 test(`${IDLE} idle connections are closed by a 1 s idle timeout while ${STREAMS} streams keep at least half their throughput`, async () => {
   const echod = await spawnEchod([
-    "0",
-    "--host",
-    "127.0.0.1",
-    "--metrics-port",
-    "0",
-    "--metrics-host",
-    "127.0.0.1",
+    ...LOOPBACK_WITH_ADMIN,
     "--idle-timeout",
     String(IDLE_TIMEOUT_MS / 1000),
   ]);

@@ -22,21 +22,17 @@
  * the 1,000-client case (where the queues stay small) and the bound plus a
  * 64 MiB allowance for uncollected read buffers in the 100 x 8 MiB case.
  */
-import { afterEach, expect, test } from "bun:test";
+import { expect, test } from "bun:test";
 import type net from "node:net";
 import { connect, randomPayload } from "../helpers/net-client.ts";
-import { type Echod, spawnEchod } from "../helpers/spawn-echod.ts";
+import { killedAfterEach, LOOPBACK_WITH_ADMIN, spawnEchod } from "../helpers/spawn-echod.ts";
 import { metrics, rssBytes, total } from "./tools.ts";
 
 const HIGH_WATER = 64 * 1024;
 const ONE_READ = 512 * 1024;
 const GC_ALLOWANCE = 64 * 1024 * 1024;
 
-let running: Echod[] = [];
-afterEach(() => {
-  for (const e of running) e.proc.kill("SIGKILL");
-  running = [];
-});
+const running = killedAfterEach();
 
 const CASES = [
   { CLIENTS: 1000, EACH: 1024 * 1024, mustPause: false, allowance: 0 },
@@ -45,17 +41,7 @@ const CASES = [
 
 for (const { CLIENTS, EACH, mustPause, allowance } of CASES) {
   test(`${CLIENTS} clients sending ${EACH / 2 ** 20} MiB each without reading: buffered bytes within ${CLIENTS} x (64 KiB + 512 KiB), RSS within base + that${allowance ? " + 64 MiB for uncollected reads" : ""}${mustPause ? ", echod pauses reading" : ""}, then each gets all its bytes`, async () => {
-    const echod = await spawnEchod([
-      "0",
-      "--host",
-      "127.0.0.1",
-      "--metrics-port",
-      "0",
-      "--metrics-host",
-      "127.0.0.1",
-      "--max-buffer",
-      String(HIGH_WATER),
-    ]);
+    const echod = await spawnEchod([...LOOPBACK_WITH_ADMIN, "--max-buffer", String(HIGH_WATER)]);
     running.push(echod);
     const pid = echod.proc.pid;
     const admin = echod.metricsPort as number;

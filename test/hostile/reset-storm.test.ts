@@ -4,21 +4,17 @@
  * byte. Bun's `socket.terminate()` sends RST (echod sees ECONNRESET even on
  * an idle connection, which a FIN never causes; `peer_reset` below counts it).
  */
-import { afterEach, expect, test } from "bun:test";
+import { expect, test } from "bun:test";
 import net from "node:net";
 import { waitFor } from "../helpers/net-client.ts";
-import { type Echod, spawnEchod } from "../helpers/spawn-echod.ts";
+import { killedAfterEach, LOOPBACK_WITH_ADMIN, spawnEchod } from "../helpers/spawn-echod.ts";
 import { metrics, openFds, startStream, total } from "./tools.ts";
 
 const RESETS = 10_000;
 const BATCH = 250;
 const STREAMS = 4;
 
-let running: Echod[] = [];
-afterEach(() => {
-  for (const e of running) e.proc.kill("SIGKILL");
-  running = [];
-});
+const running = killedAfterEach();
 
 /** Connects, sends 64 KiB, and resets as soon as the first echo arrives (or after 2 s). */
 function resetMidTransfer(port: number): Promise<boolean> {
@@ -51,15 +47,7 @@ function resetMidTransfer(port: number): Promise<boolean> {
 }
 
 test(`${RESETS.toLocaleString("en")} connections reset mid-transfer: ${STREAMS} streaming clients lose nothing, active returns to 0, descriptors return to the start`, async () => {
-  const echod = await spawnEchod([
-    "0",
-    "--host",
-    "127.0.0.1",
-    "--metrics-port",
-    "0",
-    "--metrics-host",
-    "127.0.0.1",
-  ]);
+  const echod = await spawnEchod([...LOOPBACK_WITH_ADMIN]);
   running.push(echod);
   const admin = echod.metricsPort as number;
   // The scrape's keep-alive connection stays open: make it before counting descriptors.

@@ -8,19 +8,15 @@
  * match the "echod stopped" summary. Connections that cannot take their echo
  * are cut by --shutdown-timeout and counted as such.
  */
-import { afterEach, expect, test } from "bun:test";
+import { expect, test } from "bun:test";
 import type net from "node:net";
 import { connect, randomPayload } from "../helpers/net-client.ts";
-import { type Echod, spawnEchod } from "../helpers/spawn-echod.ts";
+import { killedAfterEach, spawnEchod } from "../helpers/spawn-echod.ts";
 import { startStream } from "./tools.ts";
 
 const STREAMS = 50;
 
-let running: Echod[] = [];
-afterEach(() => {
-  for (const e of running) e.proc.kill("SIGKILL");
-  running = [];
-});
+const running = killedAfterEach();
 
 for (const { stuck, timeout, workers } of [
   { stuck: 0, timeout: 20, workers: 1 },

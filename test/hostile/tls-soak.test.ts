@@ -14,7 +14,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import tls from "node:tls";
-import { type Echod, spawnEchod } from "../helpers/spawn-echod.ts";
+import { type Echod, LOOPBACK_WITH_ADMIN, spawnEchod } from "../helpers/spawn-echod.ts";
 import { metrics, rssBytes, total } from "./tools.ts";
 
 const ROUNDS = 6;
@@ -102,13 +102,7 @@ async function tlsStream(port: number) {
 
 test(`TLS: ${ROUNDS} rounds of ${PER_ROUND} short connections beside 2 streams; RSS stops growing after warm-up (last round within 20% of rounds 2-3)`, async () => {
   const echod = await spawnEchod([
-    "0",
-    "--host",
-    "127.0.0.1",
-    "--metrics-port",
-    "0",
-    "--metrics-host",
-    "127.0.0.1",
+    ...LOOPBACK_WITH_ADMIN,
     "--tls-port",
     "0",
     "--tls-cert",

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import tls from "node:tls";
 import { type CertDir, createCertDir } from "../helpers/certs.ts";
 import { parseSamples, sample, scrape } from "../helpers/prom-text.ts";
-import { type Echod, spawnEchod } from "../helpers/spawn-echod.ts";
+import { type Echod, LOOPBACK_WITH_ADMIN, spawnEchod } from "../helpers/spawn-echod.ts";
 
 let certs: CertDir;
 let running: Echod[] = [];
@@ -59,13 +59,7 @@ describe("--workers 2 with TLS, Unix and UDP", () => {
   test("each listener echoes, /metrics sums it over the workers, and SIGHUP reloads TLS in every worker", async () => {
     const unix = join(certs.dir, "echod.sock");
     const echod = await spawnEchod([
-      "0",
-      "--host",
-      "127.0.0.1",
-      "--metrics-port",
-      "0",
-      "--metrics-host",
-      "127.0.0.1",
+      ...LOOPBACK_WITH_ADMIN,
       "--workers",
       "2",
       "--tls-port",
