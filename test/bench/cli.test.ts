@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { BenchResult } from "../../bench/aggregate.ts";
 import { resolveConfig } from "../../src/config.ts";
 import { type EchoServer, startEchoServer } from "../../src/echo/server.ts";
-import { expectSchema, jsonLine, runBench, startServer } from "./helpers.ts";
+import { type BenchRun, expectSchema, jsonLine, runBench, startServer } from "./helpers.ts";
 
 let echod: EchoServer;
 let target: string;
@@ -118,107 +118,94 @@ describe("against echod, each mode for about a second", () => {
   });
 });
 
+/** Runs echod-bench (`--json`) with `args` against a server made of `onData`, then closes the server. */
+async function benchAgainst(
+  onData: Parameters<typeof startServer>[0],
+  args: string[],
+): Promise<BenchRun> {
+  const server = await startServer(onData);
+  try {
+    return await runBench([`127.0.0.1:${server.port}`, ...args, "-j"]);
+  } finally {
+    await server.close();
+  }
+}
+
 describe("servers that misbehave", () => {
   test("a server that flips one byte: mismatches are counted and the exit code is 1", async () => {
     let seen = 0;
     let flipped = 0;
-    const server = await startServer((socket, chunk) => {
-      seen += chunk.length;
-      if (seen > 20_000 && flipped < 3) {
-        const copy = Buffer.from(chunk);
-        copy[copy.length - 1] = (copy[copy.length - 1] as number) ^ 0x20;
-        flipped++;
-        socket.write(copy);
-      } else {
-        socket.write(chunk);
-      }
-    });
-    try {
-      const run = await runBench([
-        `127.0.0.1:${server.port}`,
-        "-c",
-        "2",
-        "-p",
-        "4",
-        "-d",
-        "1",
-        "-j",
-      ]);
-      expect(run.code).toBe(1);
-      const r = jsonLine(run);
-      expectSchema(r);
-      expect(flipped).toBe(3);
-      expect(r.mismatches).toBe(3);
-      expect(r.errors.mismatch).toBe(3);
-      expect(run.stderr).toMatch(/mismatch\s*│\s*3/);
-    } finally {
-      await server.close();
-    }
+    const run = await benchAgainst(
+      (socket, chunk) => {
+        seen += chunk.length;
+        if (seen > 20_000 && flipped < 3) {
+          const copy = Buffer.from(chunk);
+          copy[copy.length - 1] = (copy[copy.length - 1] as number) ^ 0x20;
+          flipped++;
+          socket.write(copy);
+        } else {
+          socket.write(chunk);
+        }
+      },
+      ["-c", "2", "-p", "4", "-d", "1"],
+    );
+    expect(run.code).toBe(1);
+    const r = jsonLine(run);
+    expectSchema(r);
+    expect(flipped).toBe(3);
+    expect(r.mismatches).toBe(3);
+    expect(r.errors.mismatch).toBe(3);
+    expect(run.stderr).toMatch(/mismatch\s*│\s*3/);
   });
 
   test("a server that echoes more than it was sent: counted as a mismatch", async () => {
-    const server = await startServer((socket, chunk) => {
-      socket.write(chunk);
-      socket.write(chunk.subarray(0, 1));
-    });
-    try {
-      const run = await runBench([`127.0.0.1:${server.port}`, "-c", "1", "-d", "0.3", "-j"]);
-      expect(run.code).toBe(1);
-      expect(jsonLine(run).errors.mismatch).toBeGreaterThan(0);
-    } finally {
-      await server.close();
-    }
+    const run = await benchAgainst(
+      (socket, chunk) => {
+        socket.write(chunk);
+        socket.write(chunk.subarray(0, 1));
+      },
+      ["-c", "1", "-d", "0.3"],
+    );
+    expect(run.code).toBe(1);
+    expect(jsonLine(run).errors.mismatch).toBeGreaterThan(0);
   });
 
   test("a server that resets connections: counted as resets, exit 1", async () => {
     let resets = 0;
-    const server = await startServer((socket, chunk) => {
-      if (Math.random() < 0.05) {
-        resets++;
-        socket.resetAndDestroy();
-      } else {
-        socket.write(chunk);
-      }
-    });
-    try {
-      const run = await runBench([`127.0.0.1:${server.port}`, "-c", "2", "-d", "1", "-j"]);
-      expect(run.code).toBe(1);
-      const r = jsonLine(run);
-      expectSchema(r);
-      expect(resets).toBeGreaterThan(0);
-      expect(r.errors.reset).toBeGreaterThan(0);
-      expect(r.errors.reset).toBeLessThanOrEqual(resets);
-      expect(r.errors.mismatch).toBe(0);
-      // The harness reconnected after each reset and kept going.
-      expect(r.messages.total).toBeGreaterThan(resets);
-    } finally {
-      await server.close();
-    }
+    const run = await benchAgainst(
+      (socket, chunk) => {
+        if (Math.random() < 0.05) {
+          resets++;
+          socket.resetAndDestroy();
+        } else {
+          socket.write(chunk);
+        }
+      },
+      ["-c", "2", "-d", "1"],
+    );
+    expect(run.code).toBe(1);
+    const r = jsonLine(run);
+    expectSchema(r);
+    expect(resets).toBeGreaterThan(0);
+    expect(r.errors.reset).toBeGreaterThan(0);
+    expect(r.errors.reset).toBeLessThanOrEqual(resets);
+    expect(r.errors.mismatch).toBe(0);
+    // The harness reconnected after each reset and kept going.
+    expect(r.messages.total).toBeGreaterThan(resets);
   });
 
   test("a server that closes mid-echo: counted as short echoes", async () => {
-    const server = await startServer((socket, chunk) => {
-      // Echo half of the first chunk, then close cleanly (FIN).
-      socket.end(chunk.subarray(0, Math.max(1, chunk.length >> 1)));
-    });
-    try {
-      const run = await runBench([
-        `127.0.0.1:${server.port}`,
-        "-c",
-        "1",
-        "-s",
-        "200",
-        "-d",
-        "0.3",
-        "-j",
-      ]);
-      expect(run.code).toBe(1);
-      const r = jsonLine(run);
-      expect(r.errors.short).toBeGreaterThan(0);
-      expect(r.messages.total).toBe(0);
-    } finally {
-      await server.close();
-    }
+    const run = await benchAgainst(
+      (socket, chunk) => {
+        // Echo half of the first chunk, then close cleanly (FIN).
+        socket.end(chunk.subarray(0, Math.max(1, chunk.length >> 1)));
+      },
+      ["-c", "1", "-s", "200", "-d", "0.3"],
+    );
+    expect(run.code).toBe(1);
+    const r = jsonLine(run);
+    expect(r.errors.short).toBeGreaterThan(0);
+    expect(r.messages.total).toBe(0);
   });
 
   test("nothing listening: refused connections are counted, exit 1", async () => {
@@ -231,25 +218,11 @@ describe("servers that misbehave", () => {
   });
 
   test("--amount against a server that never answers gives up after --timeout instead of waiting forever", async () => {
-    const server = await startServer(() => {});
-    try {
-      const started = performance.now();
-      const run = await runBench([
-        `127.0.0.1:${server.port}`,
-        "-c",
-        "2",
-        "-a",
-        "100",
-        "--timeout",
-        "400ms",
-        "-j",
-      ]);
-      expect(run.code).toBe(1);
-      expect(jsonLine(run).errors.timeout).toBeGreaterThanOrEqual(2);
-      expect(performance.now() - started).toBeLessThan(5000);
-    } finally {
-      await server.close();
-    }
+    const started = performance.now();
+    const run = await benchAgainst(() => {}, ["-c", "2", "-a", "100", "--timeout", "400ms"]);
+    expect(run.code).toBe(1);
+    expect(jsonLine(run).errors.timeout).toBeGreaterThanOrEqual(2);
+    expect(performance.now() - started).toBeLessThan(5000);
   });
 
   test.if(Bun.which("python3") !== null)(
@@ -289,25 +262,11 @@ describe("servers that misbehave", () => {
   );
 
   test("a server that never answers: messages time out after --timeout", async () => {
-    const server = await startServer(() => {});
-    try {
-      const run = await runBench([
-        `127.0.0.1:${server.port}`,
-        "-c",
-        "2",
-        "-d",
-        "1",
-        "--timeout",
-        "300ms",
-        "-j",
-      ]);
-      expect(run.code).toBe(1);
-      const r = jsonLine(run);
-      expect(r.errors.timeout).toBeGreaterThanOrEqual(2);
-      expect(r.messages.total).toBe(0);
-    } finally {
-      await server.close();
-    }
+    const run = await benchAgainst(() => {}, ["-c", "2", "-d", "1", "--timeout", "300ms"]);
+    expect(run.code).toBe(1);
+    const r = jsonLine(run);
+    expect(r.errors.timeout).toBeGreaterThanOrEqual(2);
+    expect(r.messages.total).toBe(0);
   });
 });
 
