@@ -4,8 +4,9 @@
  * throws a usage error naming the flag and the value (exit 2).
  */
 import yargs from "yargs";
+import { type FlagShape, scanFlags } from "../src/cli.ts";
 import { EchodError, usageError } from "../src/errors.ts";
-import { parseSeconds, parseSize } from "../src/units.ts";
+import { parseBoolean, parseDecimal, parseInteger, parseSeconds, parseSize } from "../src/units.ts";
 import { VERSION } from "../src/version.ts";
 import { ERROR_CLASSES, ERROR_MEANINGS } from "./errors.ts";
 
@@ -38,6 +39,82 @@ const EPILOG = `Modes: closed loop (default; each connection keeps --pipelining 
 Exit codes: 0 clean run; 1 any error below; 2 bad flags.
 Error classes: ${ERROR_CLASSES.map((k) => `${k} (${ERROR_MEANINGS[k]})`).join("; ")}.`;
 
+/** Every flag once: yargs' definition and the repeated-flag scan both read this list. */
+const FLAGS: readonly (FlagShape & { readonly describe: string; readonly default?: string })[] = [
+  {
+    flag: "connections",
+    alias: "c",
+    boolean: false,
+    describe: "Concurrent connections",
+    default: "10",
+  },
+  {
+    flag: "size",
+    alias: "s",
+    boolean: false,
+    describe: "Message size (64, 4KiB, 64KiB)",
+    default: "64",
+  },
+  {
+    flag: "pipelining",
+    alias: "p",
+    boolean: false,
+    describe: "Messages in flight per connection (closed loop)",
+    default: "1",
+  },
+  {
+    flag: "duration",
+    alias: "d",
+    boolean: false,
+    describe: `Seconds of measured load (10, 500ms, 1m) [default: ${DEFAULT_DURATION}]`,
+  },
+  {
+    flag: "amount",
+    alias: "a",
+    boolean: false,
+    describe: "Messages to echo in total, instead of --duration",
+  },
+  { flag: "warmup", boolean: false, describe: "Seconds of unmeasured load first", default: "0" },
+  {
+    flag: "timeout",
+    boolean: false,
+    describe: "Seconds a message may take before it counts as a timeout",
+    default: "10",
+  },
+  {
+    flag: "workers",
+    alias: "w",
+    boolean: false,
+    describe: "Harness threads; results merged histogram by histogram",
+    default: "1",
+  },
+  {
+    flag: "rate",
+    alias: "R",
+    boolean: false,
+    describe: "Open loop: messages per second in total, on a fixed schedule",
+  },
+  {
+    flag: "churn",
+    boolean: true,
+    describe: "Connect, echo one message, close, repeat; reports connections/s",
+  },
+  {
+    flag: "json",
+    alias: "j",
+    boolean: true,
+    describe: "One JSON line on stdout (tables still go to stderr)",
+  },
+  { flag: "title", boolean: false, describe: "A label carried into the report" },
+  {
+    flag: "metrics-url",
+    boolean: false,
+    describe:
+      "echod's /metrics URL: adds the server's CPU, peak RSS, backpressure pauses and rejections",
+  },
+  { flag: "progress", boolean: true, describe: "Progress bar on stderr [default: on a TTY]" },
+];
+
 export function parseBenchCli(argv: readonly string[], isTTY: boolean): ParsedCli {
   let output = "";
   const parser = yargs([...argv])
@@ -47,71 +124,6 @@ export function parseBenchCli(argv: readonly string[], isTTY: boolean): ParsedCl
     )
     .command("$0 <target>", false)
     .positional("target", { type: "string", describe: "host:port ([::1]:port for IPv6)" })
-    .option("connections", {
-      alias: "c",
-      type: "string",
-      describe: "Concurrent connections",
-      default: "10",
-    })
-    .option("size", {
-      alias: "s",
-      type: "string",
-      describe: "Message size (64, 4KiB, 64KiB)",
-      default: "64",
-    })
-    .option("pipelining", {
-      alias: "p",
-      type: "string",
-      describe: "Messages in flight per connection (closed loop)",
-      default: "1",
-    })
-    .option("duration", {
-      alias: "d",
-      type: "string",
-      describe: `Seconds of measured load (10, 500ms, 1m) [default: ${DEFAULT_DURATION}]`,
-    })
-    .option("amount", {
-      alias: "a",
-      type: "string",
-      describe: "Messages to echo in total, instead of --duration",
-    })
-    .option("warmup", {
-      type: "string",
-      describe: "Seconds of unmeasured load first",
-      default: "0",
-    })
-    .option("timeout", {
-      type: "string",
-      describe: "Seconds a message may take before it counts as a timeout",
-      default: "10",
-    })
-    .option("workers", {
-      alias: "w",
-      type: "string",
-      describe: "Harness threads; results merged histogram by histogram",
-      default: "1",
-    })
-    .option("rate", {
-      alias: "R",
-      type: "string",
-      describe: "Open loop: messages per second in total, on a fixed schedule",
-    })
-    .option("churn", {
-      type: "boolean",
-      describe: "Connect, echo one message, close, repeat; reports connections/s",
-    })
-    .option("json", {
-      alias: "j",
-      type: "boolean",
-      describe: "One JSON line on stdout (tables still go to stderr)",
-    })
-    .option("title", { type: "string", describe: "A label carried into the report" })
-    .option("metrics-url", {
-      type: "string",
-      describe:
-        "echod's /metrics URL: adds the server's CPU, peak RSS, backpressure pauses and rejections",
-    })
-    .option("progress", { type: "boolean", describe: "Progress bar on stderr [default: on a TTY]" })
     .version(VERSION)
     .help()
     .alias("h", "help")
@@ -125,6 +137,10 @@ export function parseBenchCli(argv: readonly string[], isTTY: boolean): ParsedCl
       if (error instanceof EchodError) throw error;
       const text = (message ?? String(error)).split("\n")[0] ?? "bad arguments";
       const unknown = /^Unknown arguments?: ([^,]+)/.exec(text);
+      // yargs lists a stray positional ("echod-bench a:1 b:2") with the unknown flags.
+      if (unknown?.[1] !== undefined && argv.includes(unknown[1])) {
+        throw new EchodError("E_USAGE", `unexpected argument ${JSON.stringify(unknown[1])}`);
+      }
       throw new EchodError(
         "E_USAGE",
         unknown
@@ -134,11 +150,31 @@ export function parseBenchCli(argv: readonly string[], isTTY: boolean): ParsedCl
             : text,
       );
     });
+  for (const f of FLAGS) {
+    parser.option(f.flag, {
+      type: f.boolean ? "boolean" : "string",
+      describe: f.describe,
+      ...(f.alias === undefined ? {} : { alias: f.alias }),
+      ...(f.default === undefined ? {} : { default: f.default }),
+    });
+  }
   const parsed = parser.parseSync([...argv], {}, (_err, _argv, text) => {
     output = text;
   }) as Record<string, unknown>;
   if (output) return { kind: "output", text: output };
+  const booleanText = scanFlags(argv, FLAGS);
+  for (const f of FLAGS) {
+    const text = booleanText[f.flag];
+    if (text !== undefined) parsed[f.flag] = switchValue(`--${f.flag}`, text);
+  }
   return { kind: "run", options: validate(parsed, isTTY) };
+}
+
+/** `--json=VALUE`: only "true" or "false" (yargs alone reads any other VALUE as false). */
+function switchValue(flag: string, text: string): boolean {
+  const value = parseBoolean(text);
+  if (value === null) throw usageError(flag, text, "must be true or false");
+  return value;
 }
 
 function validate(a: Record<string, unknown>, isTTY: boolean): BenchOptions {
@@ -195,7 +231,7 @@ function validate(a: Record<string, unknown>, isTTY: boolean): BenchOptions {
 
 /** "127.0.0.1:7007", "localhost:7007", "[::1]:7007". */
 export function parseTarget(target: string): { host: string; port: number } {
-  const match = /^(?:\[([^\]]+)\]|([^:[\]]+)):(\d+)$/.exec(target);
+  const match = /^(?:\[([^\]]+)\]|([^:[\]]+)):([1-9]\d*)$/.exec(target);
   const port = match ? Number(match[3]) : Number.NaN;
   if (!match || !Number.isInteger(port) || port < 1 || port > 65_535) {
     throw usageError(
@@ -208,17 +244,17 @@ export function parseTarget(target: string): { host: string; port: number } {
 }
 
 function integer(flag: string, value: unknown, min: number, max: number): number {
-  const n = Number(value);
-  if (!/^\s*\d+\s*$/.test(String(value)) || !Number.isSafeInteger(n) || n < min || n > max) {
-    throw usageError(flag, value, `must be an integer from ${min} to ${max}`);
+  const n = parseInteger(String(value));
+  if (n === null || n < min || n > max) {
+    throw usageError(flag, value, `must be a decimal integer from ${min} to ${max}`);
   }
   return n;
 }
 
 function positiveNumber(flag: string, value: unknown): number {
-  const n = Number(value);
-  if (String(value).trim() === "" || !Number.isFinite(n) || n <= 0) {
-    throw usageError(flag, value, "must be a number above 0");
+  const n = parseDecimal(String(value));
+  if (n === null || n <= 0) {
+    throw usageError(flag, value, "must be a decimal number above 0, such as 1000 or 2.5");
   }
   return n;
 }

@@ -23,6 +23,8 @@ type OptionKey = keyof Config;
 interface OptionSpec {
   readonly key: OptionKey;
   readonly flag: string;
+  /** A one-letter spelling, `-p`. */
+  readonly alias?: string;
   readonly type: "string" | "boolean";
   readonly describe: string;
   readonly shown: string;
@@ -33,6 +35,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   {
     key: "port",
     flag: "port",
+    alias: "p",
     type: "string",
     describe: "Echo port (0 = any free port)",
     shown: String(DEFAULTS.port),
@@ -307,25 +310,26 @@ export function parseCli(
     .fail((message, error) => {
       throw error instanceof EchodError
         ? error
-        : new EchodError("E_USAGE", oneLine(message ?? String(error)));
+        : new EchodError("E_USAGE", oneLine(message ?? String(error), argv));
     });
   for (const o of OPTIONS) {
     parser.option(o.flag, {
       type: o.type,
       describe: `${o.describe} [env: ${envName(o.flag)}]`,
       defaultDescription: o.shown,
-      ...(o.flag === "port" ? { alias: "p" } : {}),
+      ...(o.alias === undefined ? {} : { alias: o.alias }),
     });
   }
   const parsed = parser.parseSync([...argv], {}, (_err, _argv, text) => {
     output = text;
   }) as Record<string, unknown>;
   if (output) return { kind: "output", text: output };
+  const booleanText = scanFlags(argv, FLAG_SHAPES);
 
   const options: Record<string, unknown> = {};
   const labels: Record<string, string> = {};
   for (const o of OPTIONS) {
-    const fromFlag = parsed[o.flag];
+    const fromFlag = booleanText[o.flag] ?? parsed[o.flag];
     const fromEnv = env[envName(o.flag)];
     if (fromFlag !== undefined) {
       options[o.key] = fromFlag;
@@ -343,7 +347,7 @@ export function parseCli(
       );
     }
     options.port = positionalPort;
-    delete labels.port;
+    labels.port = "PORT";
   }
   const rest = parsed._ as unknown[];
   const kind = rest[0] === "healthcheck" ? "healthcheck" : "run";
@@ -354,12 +358,114 @@ export function parseCli(
   return { kind, options: options as RawOptions, labels: labels as OptionLabels };
 }
 
+const FLAG_SHAPES: readonly FlagShape[] = OPTIONS.map((o) => ({
+  flag: o.flag,
+  boolean: o.type === "boolean",
+  ...(o.alias === undefined ? {} : { alias: o.alias }),
+}));
+
+/** A flag as `scanFlags` sees it: its name, its one-letter alias, and whether it is a switch. */
+export interface FlagShape {
+  readonly flag: string;
+  readonly alias?: string;
+  readonly boolean: boolean;
+}
+
+/** yargs-parser reads a token like this as a value (a negative number), never as a flag. */
+const NEGATIVE_NUMBER = /^-(\d+(\.\d+)?|\.\d+)$/;
+
+/**
+ * Walks argv token by token, as yargs-parser splits it, for two things yargs
+ * gets wrong for us: a flag given twice (yargs keeps the last one silently)
+ * and `--switch=VALUE` (yargs reads every VALUE but "true" as false). Throws a
+ * usage error naming a flag given more than once, in any spelling (`-p`,
+ * `--port=`, `--no-x`); returns the text of each `--switch=VALUE` by flag, so
+ * the caller validates it exactly like the environment variable. Flags not in
+ * `shapes` are left to yargs' strict mode.
+ */
+export function scanFlags(
+  argv: readonly string[],
+  shapes: readonly FlagShape[],
+): Record<string, string> {
+  const byName = new Map<string, FlagShape>();
+  for (const s of shapes) {
+    byName.set(s.flag, s);
+    if (s.alias !== undefined) byName.set(s.alias, s);
+  }
+  const seen = new Map<string, string[]>();
+  const booleanText: Record<string, string> = {};
+  const note = (shape: FlagShape, typed: string, text?: string) => {
+    seen.set(shape.flag, [...(seen.get(shape.flag) ?? []), typed]);
+    if (text !== undefined && shape.boolean) booleanText[shape.flag] = text;
+  };
+  // The value after `--flag` or `-f`, when yargs would take it: any non-flag for an
+  // option with a value, only "true" or "false" for a switch.
+  const takesNext = (shape: FlagShape, next: string | undefined) =>
+    next !== undefined &&
+    (shape.boolean
+      ? /^(true|false)$/.test(next)
+      : !next.startsWith("-") || NEGATIVE_NUMBER.test(next));
+  for (let i = 0; i < argv.length; i++) {
+    const token = argv[i] as string;
+    if (token === "--") break;
+    if (!token.startsWith("-") || token === "-" || NEGATIVE_NUMBER.test(token)) continue;
+    if (token.startsWith("--")) {
+      const eq = token.indexOf("=");
+      const name = token.slice(2, eq < 0 ? undefined : eq);
+      const negated = eq < 0 && name.startsWith("no-") ? byName.get(name.slice(3)) : undefined;
+      const shape = negated ?? byName.get(name);
+      if (shape === undefined) continue;
+      if (eq >= 0) note(shape, token, token.slice(eq + 1));
+      else if (negated === undefined && takesNext(shape, argv[i + 1])) {
+        note(shape, `${token} ${argv[i + 1]}`);
+        i++;
+      } else note(shape, token);
+      continue;
+    }
+    // One-letter flags, alone or grouped: "-p 7007", "-p7007", "-p=7007", "-jc 5".
+    // As in yargs-parser, a value glued to a letter ends the group.
+    const letters = token.slice(1);
+    for (let j = 0; j < letters.length; j++) {
+      const letter = letters[j] as string;
+      const shape = byName.get(letter);
+      const rest = letters.slice(j + 1);
+      const glued = rest.startsWith("=")
+        ? rest.slice(1)
+        : /^-?\d+(\.\d*)?(e-?\d+)?$/.test(rest) || /^\W/.test(rest)
+          ? rest
+          : undefined;
+      if (glued !== undefined) {
+        if (shape !== undefined) note(shape, token, glued);
+        break;
+      }
+      if (shape === undefined) continue;
+      if (rest === "" && takesNext(shape, argv[i + 1])) {
+        note(shape, `${token} ${argv[i + 1]}`);
+        i++;
+      } else note(shape, token);
+    }
+  }
+  for (const [flag, typed] of seen) {
+    if (typed.length > 1) {
+      throw new EchodError(
+        "E_USAGE",
+        `--${flag} given more than once (${typed.join(", ")}): give each option once`,
+      );
+    }
+  }
+  return booleanText;
+}
+
 /** yargs' messages, made one line and phrased like echod's own. */
-function oneLine(message: string): string {
+function oneLine(message: string, argv: readonly string[]): string {
   const unknown = /^Unknown arguments?: (.*)$/.exec(message.trim());
   if (unknown) {
-    const names = (unknown[1] ?? "").split(", ").map((n) => (n.length === 1 ? `-${n}` : `--${n}`));
-    return `unknown option ${names.join(", ")} (see echod --help)`;
+    const names = (unknown[1] ?? "").split(", ");
+    // yargs lists a stray positional ("echod 7007 extra") with the unknown flags.
+    const stray = names.find((n) => argv.includes(n));
+    if (stray !== undefined) return `unexpected argument ${JSON.stringify(stray)}`;
+    const flags = names.map((n) => (n.length === 1 ? `-${n}` : `--${n}`));
+    return `unknown option ${flags.join(", ")} (see echod --help)`;
   }
   return message.replace(/\s*\n\s*/g, "; ").trim();
 }

@@ -5,7 +5,7 @@
  */
 import { availableParallelism } from "node:os";
 import { usageError } from "./errors.ts";
-import { parseSeconds, parseSize } from "./units.ts";
+import { parseBoolean, parseDecimal, parseInteger, parseSeconds, parseSize } from "./units.ts";
 
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 export const LOG_FORMATS = ["json", "pretty"] as const;
@@ -179,9 +179,9 @@ export function resolveConfig(
     hostsOverlap(config.host, config.metricsHost)
   ) {
     throw usageError(
-      "--metrics-port",
+      name("metricsPort"),
       config.metricsPort,
-      `the admin server cannot share the echo port (--port ${config.port})`,
+      `the admin server cannot share the echo port (${name("port")} ${config.port})`,
     );
   }
   if (config.maxConnections < config.workers) {
@@ -199,25 +199,37 @@ export function resolveConfig(
 function checkCombinations(config: Config, name: (key: keyof Config) => string): void {
   if (config.tlsPort !== null) {
     if (config.tlsCert === null) {
-      throw usageError(name("tlsPort"), config.tlsPort, "needs --tls-cert (and --tls-key)");
+      throw usageError(
+        name("tlsPort"),
+        config.tlsPort,
+        `needs ${name("tlsCert")} (and ${name("tlsKey")})`,
+      );
     }
     if (config.tlsKey === null) {
-      throw usageError(name("tlsPort"), config.tlsPort, "needs --tls-key (and --tls-cert)");
+      throw usageError(
+        name("tlsPort"),
+        config.tlsPort,
+        `needs ${name("tlsKey")} (and ${name("tlsCert")})`,
+      );
     }
     if (config.tlsPort !== 0 && config.tlsPort === config.port) {
-      throw usageError(name("tlsPort"), config.tlsPort, "cannot share the TCP echo port (--port)");
+      throw usageError(
+        name("tlsPort"),
+        config.tlsPort,
+        `cannot share the TCP echo port (${name("port")})`,
+      );
     }
     if (config.metrics && config.tlsPort !== 0 && config.tlsPort === config.metricsPort) {
       throw usageError(
         name("tlsPort"),
         config.tlsPort,
-        "cannot share the admin port (--metrics-port)",
+        `cannot share the admin port (${name("metricsPort")})`,
       );
     }
   } else {
     for (const key of ["tlsCert", "tlsKey", "tlsCa"] as const) {
       if (config[key] !== null) {
-        throw usageError(name(key), config[key], "has no effect without --tls-port");
+        throw usageError(name(key), config[key], `has no effect without ${name("tlsPort")}`);
       }
     }
   }
@@ -225,16 +237,15 @@ function checkCombinations(config: Config, name: (key: keyof Config) => string):
     throw usageError(
       name("resetAfter"),
       config.resetAfter,
-      `cannot be combined with --close-after ${config.closeAfter}: the first one reached ends the connection, the other never applies`,
+      `cannot be combined with ${name("closeAfter")} ${config.closeAfter}: the first one reached ends the connection, the other never applies`,
     );
   }
 }
 
-/** Unset, empty or "off" means null; anything else goes through `convert`. */
+/** Unset, empty, "off" or "none" means null; anything else goes through `convert`. */
 function optional<T>(value: unknown, convert: (value: unknown) => T): T | null {
   if (value === null || value === undefined || value === false) return null;
-  if (typeof value === "string" && ["", "off", "none"].includes(value.trim().toLowerCase()))
-    return null;
+  if (typeof value === "string" && ["", "off", "none"].includes(value)) return null;
   return convert(value);
 }
 
@@ -247,9 +258,7 @@ function toPath(option: string, value: unknown): string {
 
 function toFileMode(option: string, value: unknown): number {
   const mode =
-    typeof value === "string" && /^\s*0?[0-7]{3}\s*$/.test(value)
-      ? Number.parseInt(value, 8)
-      : value;
+    typeof value === "string" && /^0?[0-7]{3}$/.test(value) ? Number.parseInt(value, 8) : value;
   if (typeof mode !== "number" || !Number.isInteger(mode) || mode < 0 || mode > 0o777) {
     throw usageError(option, value, "must be an octal file mode such as 0660");
   }
@@ -258,13 +267,14 @@ function toFileMode(option: string, value: unknown): number {
 
 function toDelay(option: string, value: unknown): Delay {
   if (typeof value === "object" && value !== null) return value as Delay;
-  const text = typeof value === "number" ? String(value) : value;
-  const match =
-    typeof text === "string" ? /^\s*(\d+(?:\.\d+)?)(?::(\d+(?:\.\d+)?))?\s*$/.exec(text) : null;
-  if (!match) {
+  const text = typeof value === "string" || typeof value === "number" ? String(value) : "";
+  const [msText = "", jitterText = "0", extra] = text.split(":");
+  const ms = parseDecimal(msText);
+  const jitterMs = extra === undefined ? parseDecimal(jitterText) : null;
+  if (ms === null || jitterMs === null) {
     throw usageError(option, value, "must be milliseconds, optionally with jitter: 200 or 200:50");
   }
-  const delay = { ms: Number(match[1]), jitterMs: Number(match[2] ?? 0) };
+  const delay = { ms, jitterMs };
   if (delay.ms + delay.jitterMs > MAX_DELAY_MS) {
     throw usageError(option, value, `must add up to at most ${MAX_DELAY_MS} ms (one hour)`);
   }
@@ -272,9 +282,9 @@ function toDelay(option: string, value: unknown): Delay {
 }
 
 function toFraction(option: string, value: unknown): number {
-  const n = typeof value === "string" && value.trim() !== "" ? Number(value) : value;
+  const n = typeof value === "string" ? parseDecimal(value) : value;
   if (typeof n !== "number" || !Number.isFinite(n) || n < 0 || n > 1) {
-    throw usageError(option, value, "must be a probability from 0 to 1");
+    throw usageError(option, value, "must be a decimal number from 0 to 1, such as 0.25");
   }
   return n;
 }
@@ -286,9 +296,9 @@ function hostsOverlap(a: string, b: string): boolean {
 }
 
 function toPort(option: string, value: unknown): number {
-  const port = typeof value === "string" && /^\s*\d+\s*$/.test(value) ? Number(value) : value;
+  const port = typeof value === "string" ? parseInteger(value) : value;
   if (typeof port !== "number" || !Number.isInteger(port) || port < 0 || port > 65535) {
-    throw usageError(option, value, "must be an integer from 0 to 65535");
+    throw usageError(option, value, "must be a decimal integer from 0 to 65535");
   }
   return port;
 }
@@ -302,18 +312,18 @@ function toHost(option: string, value: unknown): string {
 }
 
 function toInteger(option: string, value: unknown, min: number): number {
-  const n = typeof value === "string" && /^\s*\d+\s*$/.test(value) ? Number(value) : value;
+  const n = typeof value === "string" ? parseInteger(value) : value;
   if (typeof n !== "number" || !Number.isSafeInteger(n) || n < min) {
-    throw usageError(option, value, `must be an integer of at least ${min}`);
+    throw usageError(option, value, `must be a decimal integer of at least ${min}`);
   }
   return n;
 }
 
 function toWorkers(option: string, value: unknown): number {
   if (value === "auto") return availableParallelism();
-  const n = typeof value === "string" && /^\s*\d+\s*$/.test(value) ? Number(value) : value;
+  const n = typeof value === "string" ? parseInteger(value) : value;
   if (typeof n !== "number" || !Number.isInteger(n) || n < 1 || n > MAX_WORKERS) {
-    throw usageError(option, value, `must be auto or an integer from 1 to ${MAX_WORKERS}`);
+    throw usageError(option, value, `must be auto or a decimal integer from 1 to ${MAX_WORKERS}`);
   }
   return n;
 }
@@ -341,14 +351,11 @@ function toSeconds(option: string, value: unknown): number {
   return seconds;
 }
 
+/** Only "true" and "false", for `--x=VALUE` and `ECHOD_X` alike, so the two cannot disagree. */
 function toBoolean(option: string, value: unknown): boolean {
-  if (typeof value === "boolean") return value;
-  if (typeof value === "string") {
-    const v = value.trim().toLowerCase();
-    if (["1", "true", "yes", "on"].includes(v)) return true;
-    if (["0", "false", "no", "off", ""].includes(v)) return false;
-  }
-  throw usageError(option, value, "must be true or false");
+  const b = typeof value === "string" ? parseBoolean(value) : value;
+  if (typeof b !== "boolean") throw usageError(option, value, "must be true or false");
+  return b;
 }
 
 function toChoice<T extends string>(option: string, value: unknown, choices: readonly T[]): T {

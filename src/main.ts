@@ -10,6 +10,7 @@ import { type Config, resolveConfig } from "./config.ts";
 import { EchodError } from "./errors.ts";
 import { createLogger, type Logger } from "./log.ts";
 import { createMetrics, type MetricsRegistries } from "./metrics.ts";
+import { installProcessGuard } from "./process-guard.ts";
 import { type EchoRuntime, startRuntime } from "./runtime.ts";
 
 async function main(argv: readonly string[]): Promise<number> {
@@ -28,6 +29,8 @@ async function main(argv: readonly string[]): Promise<number> {
 
 async function serve(config: Config): Promise<number> {
   const log = createLogger(config.logLevel, config.logFormat);
+  // An exception nothing caught is logged and counted; echod keeps running (process-guard.ts).
+  installProcessGuard(log);
   const echo = await startRuntime(config, log);
   let shuttingDown = false;
   const ready = () => !shuttingDown && echo.ready();
@@ -36,11 +39,13 @@ async function serve(config: Config): Promise<number> {
     const metrics = createMetrics({ ...bind(echo), ready });
     await warmUp(metrics);
     try {
-      admin = startAdminServer({
+      admin = await startAdminServer({
         host: config.metricsHost,
         port: config.metricsPort,
         metrics,
         ready,
+        log,
+        live: () => echo.live(),
         ...(echo.refresh ? { refresh: () => echo.refresh?.() ?? Promise.resolve() } : {}),
       });
     } catch (error) {
@@ -56,6 +61,8 @@ async function serve(config: Config): Promise<number> {
       signals++;
       if (signals > 1) {
         log.warn({ signal }, "second signal: exiting at once");
+        // Workers would drain on as orphans for up to --shutdown-timeout: take them down too.
+        echo.abort?.();
         process.exit(1);
       }
       // Not-ready first, so that load balancers stop sending new clients, then drain.
@@ -73,7 +80,7 @@ async function serve(config: Config): Promise<number> {
     process.on("SIGTERM", onSignal);
     process.on("SIGINT", onSignal);
   });
-  process.on("SIGHUP", () => reloadTls(echo, log));
+  process.on("SIGHUP", () => void reloadTls(echo, log));
   log.info(
     {
       config,
@@ -114,10 +121,11 @@ function bind(echo: EchoRuntime) {
 }
 
 /** SIGHUP: re-read the TLS files. A bad file is logged and the old certificate stays. */
-function reloadTls(echo: EchoRuntime, log: Logger): void {
+async function reloadTls(echo: EchoRuntime, log: Logger): Promise<void> {
   if (echo.reloadTls === undefined) return;
   try {
-    echo.reloadTls();
+    // With workers this waits for each one's answer: "reloaded" only if all of them did.
+    await echo.reloadTls();
     log.info("tls certificate reloaded");
   } catch (error) {
     log.error({ err: (error as Error).message }, "tls reload failed; keeping the old certificate");

@@ -23,6 +23,7 @@ import {
   UDP_DROP_REASONS,
   type UdpStats,
 } from "./echo/stats.ts";
+import { internalErrors } from "./process-guard.ts";
 import { VERSION } from "./version.ts";
 
 /** What the metrics read at scrape time. */
@@ -34,8 +35,14 @@ export interface MetricsSource {
   ready(): boolean;
   /** CPU seconds and resident bytes of the whole daemon (all its processes). */
   resources(): DaemonResources;
-  /** Worker processes running now and restarts so far. */
-  workers(): { running: number; restarts: number };
+  /** Worker processes running now (and answering), restarts so far, and restarts that failed. */
+  workers(): {
+    running: number;
+    restarts: number;
+    restartFailures?: number;
+    /** Uncaught errors in worker processes, those of dead workers included. */
+    internalErrors?: number;
+  };
   /** Called before each scrape, so that worker counters can be fetched first. */
   refresh?(): Promise<void>;
 }
@@ -45,10 +52,17 @@ export interface DaemonResources {
   residentBytes: number;
 }
 
-/** This process's own CPU seconds and RSS. */
+let lastResidentBytes = 0;
+
+/** This process's own CPU seconds and RSS. Never throws. */
 export function ownResources(): DaemonResources {
   const { user, system } = process.cpuUsage();
-  return { cpuSeconds: (user + system) / 1e6, residentBytes: process.memoryUsage.rss() };
+  // Bun reads RSS from /proc/self/statm and throws when no descriptor is free
+  // (EMFILE); a heartbeat or a scrape must not die of that: keep the last value.
+  try {
+    lastResidentBytes = process.memoryUsage.rss();
+  } catch {}
+  return { cpuSeconds: (user + system) / 1e6, residentBytes: lastResidentBytes };
 }
 
 type AnyRegistry = Registry<RegistryContentType>;
@@ -243,7 +257,7 @@ function createRegistry(
   });
   new client.Gauge({
     name: "echod_workers",
-    help: "Echo worker processes running now (1 when echo runs in the main process).",
+    help: "Echo worker processes listening and answering heartbeats now (1 when echo runs in the main process).",
     registers,
     collect() {
       this.set(source.workers().running);
@@ -254,6 +268,18 @@ function createRegistry(
     "echod_worker_restarts_total",
     "Worker processes restarted after they died.",
     () => source.workers().restarts,
+  );
+  counter(
+    registers,
+    "echod_worker_restart_failures_total",
+    "Worker restarts that failed (the new process exited or hung before listening); retried with backoff.",
+    () => source.workers().restartFailures ?? 0,
+  );
+  counter(
+    registers,
+    "echod_internal_errors_total",
+    "Exceptions nothing caught (uncaught or unhandled rejections), logged with their stack; echod keeps running. Any is a bug.",
+    () => internalErrors() + (source.workers().internalErrors ?? 0),
   );
   counter(
     registers,

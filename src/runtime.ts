@@ -13,29 +13,33 @@ export interface EchoRuntime {
   readonly port: number;
   /** True while every echo listener accepts connections. */
   ready(): boolean;
+  /** True, or why echod cannot recover by itself and wants restarting (drives /livez). */
+  live(): true | string;
   stats(): EchoStats;
   /** Each listener's own counters (summed over workers). */
   listenerStats(): ListenerStats;
   /** Where each listener listens, by kind, for the startup line. */
   listeners(): Record<string, string>;
-  /** Re-reads the TLS files (SIGHUP); absent without a TLS listener. Throws naming a bad file. */
-  reloadTls?(): void;
+  /** Re-reads the TLS files (SIGHUP); absent without a TLS listener. Rejects naming a bad file. */
+  reloadTls?(): Promise<void>;
   resources(): DaemonResources;
-  workers(): { running: number; restarts: number };
+  workers(): { running: number; restarts: number; restartFailures: number };
   /** Worker process ids (empty when echo runs in this process). */
   pids(): (number | null)[];
   refresh?(): Promise<void>;
+  /** Kills worker processes at once, before the process exits on a second signal. */
+  abort?(): void;
   stop(): Promise<ShutdownSummary>;
 }
 
 export async function startRuntime(config: Config, log: Logger): Promise<EchoRuntime> {
   if (config.workers > 1) {
     const { startWorkers } = await import("./workers/supervisor.ts");
-    const workers = await startWorkers(config, log);
+    const { reloadTls, ...workers } = await startWorkers(config, log);
     return {
       ...workers,
       listeners: () => workers.addresses,
-      ...(config.tlsPort !== null ? { reloadTls: workers.reloadTls } : {}),
+      ...(config.tlsPort !== null ? { reloadTls } : {}),
     };
   }
   const echo = await startListeners(config, { log });
@@ -46,6 +50,8 @@ export async function startRuntime(config: Config, log: Logger): Promise<EchoRun
   return {
     port: tcp.port,
     ready: () => echo.servers.every((s) => s.listening),
+    // One process: if it can answer /livez at all, it is live.
+    live: () => true,
     // All stream listeners together; they share one connection limit, so that is not summed.
     stats: () => {
       if (echo.servers.length === 1) return tcp.stats;
@@ -59,9 +65,9 @@ export async function startRuntime(config: Config, log: Logger): Promise<EchoRun
       return { stream, udp: echo.udp?.stats ?? null };
     },
     listeners: () => listeners,
-    ...(echo.server("tls") ? { reloadTls: () => echo.reloadTls() } : {}),
+    ...(echo.server("tls") ? { reloadTls: async () => echo.reloadTls() } : {}),
     resources: ownResources,
-    workers: () => ({ running: 1, restarts: 0 }),
+    workers: () => ({ running: 1, restarts: 0, restartFailures: 0 }),
     pids: () => [],
     stop: () => echo.stop(),
   };

@@ -1,7 +1,10 @@
 /**
- * Parsers for human-friendly sizes ("64KiB", "1MiB", "1500") and durations in
- * seconds ("300", "1.5", "250ms", "2m"). They return null on bad input so the
- * caller can build an error that names the option.
+ * Strict parsers for option values: plain decimals ("300", "0.25"), sizes
+ * ("64KiB", "1MiB", "1500"), durations in seconds ("300", "1.5", "250ms",
+ * "2m") and booleans ("true", "false"). One grammar for every number: digits,
+ * an optional fraction, no sign, exponent, hex, leading zero or whitespace,
+ * because `Number()` reads "0x50", "1e3" and " 80" without a word. They return
+ * null on bad input so the caller can build an error that names the option.
  */
 const SIZE_UNITS: Record<string, number> = {
   "": 1,
@@ -19,9 +22,32 @@ const SIZE_UNITS: Record<string, number> = {
 
 const DURATION_UNITS: Record<string, number> = { "": 1, ms: 0.001, s: 1, m: 60, h: 3600 };
 
-const NUMBER_WITH_UNIT = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i;
+const INTEGER = "(?:0|[1-9]\\d*)";
+const DECIMAL = `${INTEGER}(?:\\.\\d+)?`;
+const INTEGER_TEXT = new RegExp(`^${INTEGER}$`);
+const DECIMAL_TEXT = new RegExp(`^${DECIMAL}$`);
+const NUMBER_WITH_UNIT = new RegExp(`^(${DECIMAL})([a-z]*)$`, "i");
 
-/** Bytes for "64KiB", "1MiB", "4096", "1.5MB"; null if malformed or negative. */
+/** A non-negative decimal integer ("0", "8080"); null for "0x50", "1e3", "080", " 80", "". */
+export function parseInteger(input: string): number | null {
+  if (!INTEGER_TEXT.test(input)) return null;
+  const n = Number(input);
+  return Number.isSafeInteger(n) ? n : null;
+}
+
+/** A non-negative decimal ("1", "0.25"); null for ".5", "1.", "0x1", "1e-1", "". */
+export function parseDecimal(input: string): number | null {
+  if (!DECIMAL_TEXT.test(input)) return null;
+  const n = Number(input);
+  return Number.isFinite(n) ? n : null;
+}
+
+/** "true" or "false", exactly: the one spelling a flag (`--x=VALUE`) and its variable share. */
+export function parseBoolean(input: string): boolean | null {
+  return input === "true" ? true : input === "false" ? false : null;
+}
+
+/** Bytes for "64KiB", "1MiB", "4096", "1.5MB"; null if malformed, negative or not a whole byte. */
 export function parseSize(input: string | number): number | null {
   return parseWithUnits(input, SIZE_UNITS, true);
 }
@@ -38,15 +64,23 @@ function parseWithUnits(
 ): number | null {
   if (typeof input === "number") {
     if (!Number.isFinite(input) || input < 0) return null;
-    return integer ? Math.floor(input) : input;
+    return integer && !Number.isInteger(input) ? null : input;
   }
   const match = NUMBER_WITH_UNIT.exec(input);
   if (!match) return null;
   const factor = units[(match[2] ?? "").toLowerCase()];
   if (factor === undefined) return null;
-  const value = Number(match[1]) * factor;
-  if (!Number.isFinite(value)) return null;
-  return integer ? Math.floor(value) : value;
+  const text = match[1] ?? "";
+  if (!integer) {
+    const seconds = Number(text) * factor;
+    return Number.isFinite(seconds) ? seconds : null;
+  }
+  // Whole bytes, in exact integer arithmetic ("1.1KB" is 11 * 1000 / 10, not 1100.0000000000002).
+  // A fraction of a byte is refused: "0.5" floored to 0 would mean "off" for the fault sizes.
+  const [whole = "", fraction = ""] = text.split(".");
+  const scale = 10 ** fraction.length;
+  const scaled = Number(whole + fraction) * factor;
+  return Number.isSafeInteger(scaled) && scaled % scale === 0 ? scaled / scale : null;
 }
 
 /** "1048576" -> "1 MiB", for log lines and help text. */

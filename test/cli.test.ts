@@ -1,39 +1,104 @@
 /**
- * The `echod` command line, spawned as a user runs it: bad input gets one
- * line naming the option and the value, and exit code 2; listen failures
- * name host and port and exit 1; --help and --version tell the truth.
+ * The `echod` command line: bad input gets one line naming the option (or
+ * the variable) and the value, and exit code 2, checked in process through
+ * `parseCli` and `resolveConfig`; each option is given once; a switch takes
+ * the same values as a flag and as a variable. Spawned as a user runs it:
+ * listen failures name host and port and exit 1; --help and --version tell
+ * the truth; the environment configures and flags win.
  */
 import { describe, expect, test } from "bun:test";
 import net from "node:net";
-import { envName, OPTIONS } from "../src/cli.ts";
-import { DEFAULTS } from "../src/config.ts";
+import { envName, OPTIONS, parseCli } from "../src/cli.ts";
+import { type Config, DEFAULTS, resolveConfig } from "../src/config.ts";
+import { EchodError } from "../src/errors.ts";
 import { VERSION } from "../src/version.ts";
-import { expectUsageError, MAIN, runEchod, spawnEchod } from "./helpers/spawn-echod.ts";
+import { MAIN, runEchod, spawnEchod } from "./helpers/spawn-echod.ts";
 
-const BAD_INPUT: [string[], RegExp][] = [
-  [["--bogus"], /unknown option --bogus/],
-  [["70000"], /invalid --port "70000"/],
-  [["--port", "-1"], /invalid --port|unknown option/],
-  [["--port", "http"], /invalid --port "http"/],
-  [["8080", "--port", "9090"], /contradictory ports.*"8080".*"9090"/],
-  [["--max-connections", "0"], /invalid --max-connections "0"/],
-  [["--max-connections", "many"], /invalid --max-connections "many"/],
-  [["--max-buffer", "-5"], /invalid --max-buffer "-5"/],
-  [["--max-buffer", "lots"], /invalid --max-buffer "lots"/],
-  [["--max-buffer", "10"], /invalid --max-buffer "10": must be at least 1024/],
-  [["--idle-timeout", "soon"], /invalid --idle-timeout "soon"/],
-  [["--idle-timeout", "-3"], /invalid --idle-timeout|unknown option/],
-  [["--shutdown-timeout", "forever"], /invalid --shutdown-timeout "forever"/],
-  [["--log-level", "loud"], /invalid --log-level "loud"/],
-  [["--log-format", "xml"], /invalid --log-format "xml"/],
-  [["--metrics-port", "7007"], /invalid --metrics-port "7007".*cannot share the echo port/],
-  [["7007", "extra"], /unexpected argument "extra"|unknown option/],
+/** The one-line usage error that parsing `argv` (and `env`) ends in; fails the test if it is accepted. */
+function rejection(argv: string[], env: Record<string, string> = {}): string {
+  try {
+    const cli = parseCli(argv, env);
+    if (cli.kind !== "output") resolveConfig(cli.options, cli.labels);
+  } catch (error) {
+    if (error instanceof EchodError && error.code === "E_USAGE" && error.exitCode === 2) {
+      return error.message;
+    }
+    throw error;
+  }
+  throw new Error(`accepted: echod ${argv.join(" ")}`);
+}
+
+/** The config that parsing `argv` (and `env`) gives. */
+function configOf(argv: string[], env: Record<string, string> = {}): Config {
+  const cli = parseCli(argv, env);
+  if (cli.kind === "output") throw new Error(`printed instead: ${cli.text}`);
+  return resolveConfig(cli.options, cli.labels);
+}
+
+const PORT = "must be a decimal integer from 0 to 65535";
+
+const BAD_INPUT: [string[], string][] = [
+  [["--bogus"], "unknown option --bogus (see echod --help)"],
+  [["70000"], `invalid PORT "70000": ${PORT}`],
+  [["--port", "-1"], `invalid --port "-1": ${PORT}`],
+  [["--port", "http"], `invalid --port "http": ${PORT}`],
+  [["--port", "0x50"], `invalid --port "0x50": ${PORT}`],
+  [["--port", "1e3"], `invalid --port "1e3": ${PORT}`],
+  [["--port", " 80"], `invalid --port " 80": ${PORT}`],
+  [["--port"], `invalid --port "": ${PORT}`],
+  [["8080", "--port", "9090"], 'contradictory ports: positional "8080" and --port "9090"'],
+  [
+    ["--max-connections", "0"],
+    'invalid --max-connections "0": must be a decimal integer of at least 1',
+  ],
+  [
+    ["--max-connections", "many"],
+    'invalid --max-connections "many": must be a decimal integer of at least 1',
+  ],
+  [
+    ["--max-buffer", "-5"],
+    'invalid --max-buffer "-5": must be a size such as 65536, 64KiB or 1MiB',
+  ],
+  [
+    ["--max-buffer", "lots"],
+    'invalid --max-buffer "lots": must be a size such as 65536, 64KiB or 1MiB',
+  ],
+  [
+    ["--max-buffer", "1e3"],
+    'invalid --max-buffer "1e3": must be a size such as 65536, 64KiB or 1MiB',
+  ],
+  [["--max-buffer", "10"], 'invalid --max-buffer "10": must be at least 1024 bytes'],
+  [
+    ["--idle-timeout", "soon"],
+    'invalid --idle-timeout "soon": must be a non-negative number of seconds (or 250ms, 2m)',
+  ],
+  [
+    ["--idle-timeout", "-3"],
+    'invalid --idle-timeout "-3": must be a non-negative number of seconds (or 250ms, 2m)',
+  ],
+  [
+    ["--shutdown-timeout", "forever"],
+    'invalid --shutdown-timeout "forever": must be a non-negative number of seconds (or 250ms, 2m)',
+  ],
+  [
+    ["--log-level", "loud"],
+    'invalid --log-level "loud": must be one of fatal, error, warn, info, debug, trace, silent',
+  ],
+  [["--log-format", "xml"], 'invalid --log-format "xml": must be one of json, pretty'],
+  [
+    ["--metrics-port", "7007"],
+    'invalid --metrics-port "7007": the admin server cannot share the echo port (--port 7007)',
+  ],
+  [["7007", "extra"], 'unexpected argument "extra"'],
+  [["healthcheck", "now"], 'unexpected argument "now"'],
 ];
 
 describe("bad input", () => {
   for (const [args, message] of BAD_INPUT) {
-    test(`echod ${args.join(" ")} exits 2 with one line naming the value`, async () => {
-      await expectUsageError(args, message);
+    test(`echod ${args.join(" ")} is a usage error with one line naming the value`, () => {
+      const got = rejection(args);
+      console.log(got);
+      expect(got).toBe(message);
     });
   }
 
@@ -43,6 +108,91 @@ describe("bad input", () => {
     expect(stderr.trim()).toBe(
       'echod: invalid ECHOD_MAX_BUFFER "huge": must be a size such as 65536, 64KiB or 1MiB',
     );
+  });
+});
+
+describe("each option is given once", () => {
+  const REPEATED: [string[], string][] = [
+    [["--port", "1", "--port", "2"], "--port given more than once (--port 1, --port 2)"],
+    [["-p", "1", "--port=2"], "--port given more than once (-p 1, --port=2)"],
+    [["-p1", "-p", "1"], "--port given more than once (-p1, -p 1)"],
+    [
+      ["--max-buffer", "1MiB", "--host", "::1", "--max-buffer=2MiB"],
+      "--max-buffer given more than once (--max-buffer 1MiB, --max-buffer=2MiB)",
+    ],
+    [["--metrics", "--no-metrics"], "--metrics given more than once (--metrics, --no-metrics)"],
+    [
+      ["--log-data", "--log-data=true"],
+      "--log-data given more than once (--log-data, --log-data=true)",
+    ],
+    [
+      ["--metrics", "false", "--no-metrics"],
+      "--metrics given more than once (--metrics false, --no-metrics)",
+    ],
+  ];
+  for (const [args, message] of REPEATED) {
+    test(`echod ${args.join(" ")} is a usage error naming the flag`, () => {
+      const got = rejection(args);
+      console.log(got);
+      expect(got).toBe(`${message}: give each option once`);
+    });
+  }
+
+  test("after --, a repeated flag is a plain argument, not a second flag", () => {
+    const got = rejection(["--port", "1", "--", "--port"]);
+    console.log(got);
+    expect(got).toBe('unexpected argument "--port"');
+  });
+});
+
+describe("switches: --x, --no-x, --x=true|false, ECHOD_X=true|false and nothing else", () => {
+  const SWITCHES = [
+    ["metrics", "ECHOD_METRICS"],
+    ["log-data", "ECHOD_LOG_DATA"],
+  ] as const;
+  const key = (flag: string) => (flag === "metrics" ? "metrics" : "logData");
+
+  for (const [text, meaning] of [
+    ["true", true],
+    ["false", false],
+  ] as const) {
+    test(`"${text}" means ${meaning} as a flag and as a variable`, () => {
+      for (const [flag, env] of SWITCHES) {
+        const fromFlag = configOf([`--${flag}=${text}`])[key(flag)];
+        const fromEnv = configOf([], { [env]: text })[key(flag)];
+        console.log(`--${flag}=${text} -> ${fromFlag}, ${env}=${text} -> ${fromEnv}`);
+        expect([fromFlag, fromEnv]).toEqual([meaning, meaning]);
+      }
+    });
+  }
+
+  for (const text of ["maybe", "yes", "no", "1", "0", "on", "False", ""]) {
+    test(`${JSON.stringify(text)} is a usage error as a flag and as a variable`, () => {
+      for (const [flag, env] of SWITCHES) {
+        const fromFlag = rejection([`--${flag}=${text}`]);
+        const fromEnv = rejection([], { [env]: text });
+        console.log(`${fromFlag} | ${fromEnv}`);
+        expect(fromFlag).toBe(`invalid --${flag} ${JSON.stringify(text)}: must be true or false`);
+        expect(fromEnv).toBe(`invalid ${env} ${JSON.stringify(text)}: must be true or false`);
+      }
+    });
+  }
+
+  test("the bare flag, --no-x and the separate true/false value", () => {
+    const seen = [
+      configOf(["--metrics"]).metrics,
+      configOf(["--no-metrics"]).metrics,
+      configOf(["--metrics", "false"]).metrics,
+      configOf(["--metrics", "true"]).metrics,
+    ];
+    console.log(`--metrics, --no-metrics, --metrics false, --metrics true -> ${seen.join(", ")}`);
+    expect(seen).toEqual([true, false, false, true]);
+  });
+
+  test("a word after a switch is the PORT argument, and its error says so", () => {
+    const got = rejection(["--metrics", "maybe"]);
+    console.log(got);
+    expect(got).toBe(`invalid PORT "maybe": ${PORT}`);
   });
 });
 

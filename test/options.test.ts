@@ -8,7 +8,10 @@ import { resolveConfig } from "../src/config.ts";
 import { expectUsageError, runEchod } from "./helpers/spawn-echod.ts";
 
 const BAD_INPUT: [string[], RegExp][] = [
-  [["--tls-port", "99999"], /invalid --tls-port "99999": must be an integer from 0 to 65535/],
+  [
+    ["--tls-port", "99999"],
+    /invalid --tls-port "99999": must be a decimal integer from 0 to 65535/,
+  ],
   [["--tls-port", "8443"], /invalid --tls-port "8443": needs --tls-cert/],
   [["--tls-port", "8443", "--tls-cert", "c.pem"], /invalid --tls-port "8443": needs --tls-key/],
   [["--tls-cert", "c.pem"], /invalid --tls-cert "c.pem": has no effect without --tls-port/],
@@ -22,7 +25,10 @@ const BAD_INPUT: [string[], RegExp][] = [
   [["--udp-port", "udp"], /invalid --udp-port "udp"/],
   [["--udp-max-size", "70000"], /invalid --udp-max-size "70000": must be at most 65507 bytes/],
   [["--udp-max-size", "0"], /invalid --udp-max-size "0": must be at least 1 bytes/],
-  [["--udp-rate-limit", "-1"], /invalid --udp-rate-limit|unknown option/],
+  [
+    ["--udp-rate-limit", "-1"],
+    /^echod: invalid --udp-rate-limit "-1": must be a decimal integer of at least 0$/,
+  ],
   [["--udp-rate-limit", "fast"], /invalid --udp-rate-limit "fast"/],
   [["--framing", "json"], /invalid --framing "json": must be one of none, line, length-prefixed/],
   [["--max-message-size", "big"], /invalid --max-message-size "big"/],
@@ -31,13 +37,16 @@ const BAD_INPUT: [string[], RegExp][] = [
   [["--delay", "100:"], /invalid --delay "100:"/],
   [["--delay", "3600000:1"], /invalid --delay "3600000:1": must add up to at most 3600000 ms/],
   [["--bandwidth", "fast"], /invalid --bandwidth "fast"/],
-  [["--slice", "-1"], /invalid --slice|unknown option/],
+  [["--slice", "-1"], /^echod: invalid --slice "-1": must be a size such as 65536, 64KiB or 1MiB$/],
   [["--close-after", "x"], /invalid --close-after "x"/],
   [
     ["--close-after", "50", "--reset-after", "100"],
     /invalid --reset-after "100": cannot be combined with --close-after 50/,
   ],
-  [["--fault-rate", "1.5"], /invalid --fault-rate "1.5": must be a probability from 0 to 1/],
+  [
+    ["--fault-rate", "1.5"],
+    /^echod: invalid --fault-rate "1.5": must be a decimal number from 0 to 1, such as 0.25$/,
+  ],
   [["--fault-rate", "often"], /invalid --fault-rate "often"/],
   [["--max-connections-per-ip", "some"], /invalid --max-connections-per-ip "some"/],
 ];
@@ -53,7 +62,7 @@ describe("bad listener, framing and fault options", () => {
     const { code, stderr } = await runEchod([], { ECHOD_FAULT_RATE: "2" });
     expect(code).toBe(2);
     expect(stderr.trim()).toBe(
-      'echod: invalid ECHOD_FAULT_RATE "2": must be a probability from 0 to 1',
+      'echod: invalid ECHOD_FAULT_RATE "2": must be a decimal number from 0 to 1, such as 0.25',
     );
   });
 });

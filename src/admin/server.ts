@@ -2,10 +2,16 @@
  * The admin sidecar: a Bun.serve HTTP server on its own port, in the same
  * event loop as the echo listener, serving /metrics, /livez and /readyz.
  * It does nothing but read counters, so a scrape costs well under a
- * millisecond of echo time.
+ * millisecond of echo time. Routing reads the path from the request target
+ * (pathOf), never from the URL Bun builds with the Host header: without a
+ * usable one (HTTP/1.0, `Host:`, `Host: [::1`, `Host: x:99999`) that URL does
+ * not parse, and every such request used to be a 500.
  */
+import { lookup } from "node:dns/promises";
+import { isIP } from "node:net";
 import type { Server } from "bun";
 import { EchodError } from "../errors.ts";
+import type { Logger } from "../log.ts";
 import { type MetricsRegistries, registryFor } from "../metrics.ts";
 
 export interface AdminOptions {
@@ -16,6 +22,10 @@ export interface AdminOptions {
   readonly refresh?: () => Promise<void>;
   /** True while echod accepts connections (drives /readyz). */
   readonly ready: () => boolean;
+  /** True, or why echod wants restarting (drives /livez: 503 with the reason). Live if absent. */
+  readonly live?: () => true | string;
+  /** Where a 500 is reported (at most one line a second). */
+  readonly log?: Logger;
 }
 
 export interface AdminServer {
@@ -25,8 +35,24 @@ export interface AdminServer {
 
 const TEXT = { "content-type": "text/plain; charset=utf-8" };
 const ROUTES = new Set(["/metrics", "/livez", "/readyz"]);
+const ALLOW = "GET, HEAD, OPTIONS";
 
-export function startAdminServer(options: AdminOptions): AdminServer {
+/**
+ * Binds the admin port. A host name is resolved first: when Bun.serve cannot
+ * resolve its hostname it throws with whatever errno was left over (seen:
+ * EINVAL, ENOENT, and errno 0 reported as "Is port 0 in use?"), so its error
+ * cannot tell a bad --metrics-host from a busy port.
+ */
+export async function startAdminServer(options: AdminOptions): Promise<AdminServer> {
+  const where = options.host.includes(":")
+    ? `[${options.host}]:${options.port}`
+    : `${options.host}:${options.port}`;
+  await checkHost(options.host, where);
+  const report = rateLimited(options.log);
+  const failed = (error: unknown, request?: Request): Response => {
+    report(error, request);
+    return new Response("internal error\n", { status: 500, headers: TEXT });
+  };
   let server: Server<undefined>;
   try {
     server = Bun.serve({
@@ -35,21 +61,25 @@ export function startAdminServer(options: AdminOptions): AdminServer {
       port: options.port,
       // Never show source in error pages.
       development: false,
-      fetch: (request) => route(request, options),
-      error: () => new Response("internal error\n", { status: 500, headers: TEXT }),
+      fetch: (request) => route(request, options).catch((error) => failed(error, request)),
+      error: (error) => failed(error),
     });
   } catch (error) {
     const code = (error as { code?: string }).code ?? "";
-    const where = options.host.includes(":")
-      ? `[${options.host}]:${options.port}`
-      : `${options.host}:${options.port}`;
     const why =
       code === "EADDRINUSE"
         ? "address already in use"
         : code === "EACCES"
           ? "permission denied"
-          : (error as Error).message;
-    throw new EchodError("E_LISTEN", `cannot listen on ${where} (admin): ${why}`);
+          : code === "EADDRNOTAVAIL"
+            ? "address not available on this machine"
+            : (error as Error).message;
+    // An address that is not this machine's is bad configuration (2); a busy port is not (1).
+    throw new EchodError(
+      "E_LISTEN",
+      `cannot listen on ${where} (admin): ${why}`,
+      code === "EADDRNOTAVAIL" ? 2 : 1,
+    );
   }
   return {
     port: server.port ?? options.port,
@@ -57,16 +87,95 @@ export function startAdminServer(options: AdminOptions): AdminServer {
   };
 }
 
-async function route(request: Request, options: AdminOptions): Promise<Response> {
-  const path = new URL(request.url).pathname;
-  if (!ROUTES.has(path)) return new Response("not found\n", { status: 404, headers: TEXT });
-  if (request.method !== "GET" && request.method !== "HEAD") {
-    return new Response("method not allowed\n", {
-      status: 405,
-      headers: { ...TEXT, allow: "GET, HEAD" },
-    });
+/** A --metrics-host name that does not resolve is bad configuration: exit 2 with the resolver's code. */
+async function checkHost(host: string, where: string): Promise<void> {
+  if (host === "" || isIP(host) !== 0) return;
+  try {
+    await lookup(host);
+  } catch (error) {
+    const code = (error as { code?: string }).code ?? "unknown error";
+    const why = code === "ENOTFOUND" ? "host not found" : "host name lookup failed";
+    throw new EchodError("E_LISTEN", `cannot listen on ${where} (admin): ${why} (${code})`, 2);
   }
-  if (path === "/livez") return new Response("ok\n", { headers: TEXT });
+}
+
+/**
+ * The path of a request target as Bun hands it over: an absolute URL when
+ * the Host header made one, else the raw origin-form target. Null for a
+ * target with no path (CONNECT's authority-form, `host:port`). The path is
+ * then resolved under a fixed host, so dot segments, `%2e` and backslashes
+ * come out as Bun resolves them when the Host header is good: a request
+ * routes the same with any Host header or none.
+ */
+export function pathOf(url: string): string | null {
+  let target = url;
+  if (url.charCodeAt(0) !== 47 /* / */) {
+    const scheme = url.indexOf("://");
+    if (scheme < 0) return null;
+    const start = url.indexOf("/", scheme + 3);
+    target = start < 0 ? "/" : url.slice(start);
+  }
+  try {
+    return new URL(`http://h${target}`).pathname;
+  } catch {
+    // Cannot happen for a target that starts with "/" under a valid host; route it as not found.
+    return target;
+  }
+}
+
+/**
+ * Logs a 500 at most once a second; the ones in between are counted into
+ * the next line, or into a line a second later, so none goes unreported.
+ */
+function rateLimited(log: Logger | undefined): (error: unknown, request?: Request) => void {
+  let last = Number.NEGATIVE_INFINITY;
+  let suppressed = 0;
+  let timer: ReturnType<typeof setTimeout> | null = null;
+  const flush = () => {
+    timer = null;
+    if (suppressed === 0) return;
+    log?.error({ suppressed }, "admin request failed (500)");
+    suppressed = 0;
+    last = performance.now();
+  };
+  return (error, request) => {
+    const now = performance.now();
+    if (now - last < 1000) {
+      suppressed++;
+      if (timer === null) {
+        timer = setTimeout(flush, 1000 - (now - last));
+        timer.unref?.();
+      }
+      return;
+    }
+    last = now;
+    const err = error instanceof Error ? error.message : String(error);
+    const fields = request ? { err, method: request.method, url: request.url } : { err };
+    log?.error(
+      { ...fields, ...(suppressed > 0 ? { suppressed } : {}) },
+      "admin request failed (500)",
+    );
+    suppressed = 0;
+  };
+}
+
+async function route(request: Request, options: AdminOptions): Promise<Response> {
+  const method = request.method;
+  const path = pathOf(request.url);
+  if (method === "CONNECT") return notAllowed();
+  if (path === null) return new Response("bad request target\n", { status: 400, headers: TEXT });
+  // OPTIONS / is HAProxy's default health check (`option httpchk`): it answers like a known path.
+  if (method === "OPTIONS" && (path === "/" || ROUTES.has(path))) {
+    return new Response(null, { status: 204, headers: { allow: ALLOW } });
+  }
+  if (!ROUTES.has(path)) return new Response("not found\n", { status: 404, headers: TEXT });
+  if (method !== "GET" && method !== "HEAD") return notAllowed();
+  if (path === "/livez") {
+    const live = options.live?.() ?? true;
+    return live === true
+      ? new Response("ok\n", { headers: TEXT })
+      : new Response(`not live: ${live}\n`, { status: 503, headers: TEXT });
+  }
   if (path === "/readyz") {
     return options.ready()
       ? new Response("ready\n", { headers: TEXT })
@@ -78,4 +187,8 @@ async function route(request: Request, options: AdminOptions): Promise<Response>
   const body = await registry.metrics();
   options.metrics.recordScrape((performance.now() - started) / 1000);
   return new Response(body, { headers: { "content-type": registry.contentType } });
+}
+
+function notAllowed(): Response {
+  return new Response("method not allowed\n", { status: 405, headers: { ...TEXT, allow: ALLOW } });
 }

@@ -5,11 +5,16 @@
  * full, -1 once closed); the unsent tail is ours to keep and retry on drain.
  */
 import type { Socket } from "bun";
+import { appendCoalesced, type BlockHolder, dropBlock, RELEASE_AT, release } from "./coalesce.ts";
 import type { Shape } from "./shaping.ts";
 import type { CloseReason, EchoStats } from "./stats.ts";
 
-export interface Connection {
-  /** Chunks waiting to be written, oldest at `head`. Buffers from `data` are never reused by Bun, so they are queued without copying. */
+export interface Connection extends BlockHolder {
+  /**
+   * Chunks waiting to be written, oldest at `head`. Buffers from `data` are
+   * never reused by Bun, so large ones are queued without copying; small ones
+   * are copied into one block (see coalesce.ts) so that memory follows bytes.
+   */
   queue: Uint8Array[];
   head: number;
   /** Bytes in `queue` from `head` on. */
@@ -47,6 +52,8 @@ export function createConnection(
 ): Connection {
   return {
     queue: [],
+    block: null,
+    blockUsed: 0,
     head: 0,
     queued: 0,
     paused: false,
@@ -65,11 +72,13 @@ export function createConnection(
   };
 }
 
+const EMPTY = new Uint8Array(0);
+
 /** Past this many consumed entries the queue array is compacted, so it never grows without bound. */
 const COMPACT_AFTER = 1024;
 
 export function enqueue(conn: Connection, stats: EchoStats, chunk: Uint8Array): void {
-  conn.queue.push(chunk);
+  appendCoalesced(conn, conn.queue, conn.head, chunk, true);
   conn.queued += chunk.length;
   stats.bufferedBytes += chunk.length;
   if (conn.queued > stats.peakConnectionBuffer) stats.peakConnectionBuffer = conn.queued;
@@ -94,11 +103,15 @@ export function flush(socket: EchoSocket, conn: Connection, stats: EchoStats): b
       queue[head] = chunk.subarray(written);
       break;
     }
+    // Written whole: free it now rather than leave it to the collector (see RELEASE_AT).
+    if (chunk.length >= RELEASE_AT) release(chunk);
+    queue[head] = EMPTY;
     head++;
   }
   if (head === queue.length) {
     queue.length = 0;
     conn.head = 0;
+    dropBlock(conn);
     return true;
   }
   if (head > COMPACT_AFTER) {
@@ -124,16 +137,21 @@ export function writeOrQueue(
     return;
   }
   const written = socket.write(chunk);
-  if (written < 0) return; // closed under us; the close handler accounts for it
+  if (written < 0) {
+    stats.discardedBytes += chunk.length; // closed under us: the client is gone
+    return;
+  }
   conn.bytesOut += written;
   stats.sentBytes += written;
   if (written < chunk.length) enqueue(conn, stats, written === 0 ? chunk : chunk.subarray(written));
 }
 
-/** Drops what is still queued (the socket is gone) so the buffered gauge stays true. */
+/** Drops what is still queued (the socket is gone): no longer buffered, never sent, so discarded. */
 export function discard(conn: Connection, stats: EchoStats): void {
   stats.bufferedBytes -= conn.queued;
+  stats.discardedBytes += conn.queued;
   conn.queued = 0;
   conn.queue.length = 0;
   conn.head = 0;
+  dropBlock(conn);
 }

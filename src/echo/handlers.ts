@@ -6,6 +6,7 @@
  */
 import type { SocketHandler } from "bun";
 import type { Logger } from "../log.ts";
+import { RELEASE_AT, release } from "./coalesce.ts";
 import {
   type Connection,
   createConnection,
@@ -20,15 +21,7 @@ import { type CloseReason, type EchoStats, observeDuration, type RejectReason } 
 /** How many bytes of each connection --log-data dumps, in total. */
 export const LOG_DATA_CAP = 64;
 
-/**
- * Chunks at least this big give their memory back as soon as the kernel has
- * taken all of them, instead of when the collector gets to them. Bun copies
- * every read into a new buffer; freed at once, the next read reuses the same,
- * cache-warm memory rather than pages the allocator has meanwhile handed back
- * to the kernel (bench/NOTES.md: a quarter less CPU per GB at 64 KiB). Below
- * this size the extra objects that releasing allocates cost more than it saves.
- */
-export const RELEASE_AT = 16 * 1024;
+export { RELEASE_AT, release } from "./coalesce.ts";
 
 /** Connection counts shared by all stream listeners, so the limits hold across them. */
 export interface SharedLimits {
@@ -83,6 +76,7 @@ export function createHandlers(ctx: EchoContext): SocketHandler<Connection> {
       const conn = socket.data;
       const length = chunk.length;
       if (conn.lingering) {
+        stats.receivedBytes += length;
         stats.discardedBytes += length;
         return;
       }
@@ -99,7 +93,10 @@ export function createHandlers(ctx: EchoContext): SocketHandler<Connection> {
           if (length >= RELEASE_AT) release(chunk);
           return;
         }
-        if (written < 0) return; // closed under us; the close handler accounts for it
+        if (written < 0) {
+          stats.discardedBytes += length; // closed under us: the client is gone
+          return;
+        }
         conn.bytesOut += written;
         stats.sentBytes += written;
         enqueue(conn, stats, written === 0 ? chunk : chunk.subarray(written));
@@ -217,17 +214,6 @@ export function closeConnection(ctx: EchoContext, socket: EchoSocket, error?: Er
   }
 }
 
-/**
- * Frees a chunk's memory now by detaching its ArrayBuffer (`transfer(0)`
- * hands the bytes to an empty buffer and frees the old ones). Only for a
- * chunk that owns its whole buffer, as Bun's read buffers do, and that
- * nothing refers to any more.
- */
-export function release(chunk: Uint8Array): void {
-  const buffer = chunk.buffer;
-  if (buffer instanceof ArrayBuffer && chunk.byteLength === buffer.byteLength) buffer.transfer(0);
-}
-
 export function resume(socket: EchoSocket, conn: Connection): void {
   conn.paused = false;
   socket.resume();
@@ -253,8 +239,10 @@ export function finish(socket: EchoSocket, conn: Connection): void {
   if (conn.paused) resume(socket, conn);
 }
 
-export function reasonForError(error: Error): CloseReason {
-  const code = (error as Error & { code?: string }).code;
+/** Takes any value: Bun calls error handlers with `undefined` too (docs/bun-notes.md). */
+export function reasonForError(error: unknown): CloseReason {
+  const code =
+    typeof error === "object" && error !== null ? (error as { code?: unknown }).code : undefined;
   return code === "ECONNRESET" || code === "EPIPE" ? "peer_reset" : "error";
 }
 

@@ -18,7 +18,13 @@ import type { Config } from "../config.ts";
 import { EchodError } from "../errors.ts";
 import { createSilentLogger, type Logger } from "../log.ts";
 import type { Connection, EchoSocket } from "./connection.ts";
-import { connectionLimit, FD_RESERVE, openFilesLimit } from "./fd-limit.ts";
+import {
+  connectionLimit,
+  FD_RESERVE,
+  type FollowedLimit,
+  followOpenFilesLimit,
+  watchOpenFilesLimit,
+} from "./fd-limit.ts";
 import {
   createHandlers,
   createSharedLimits,
@@ -29,6 +35,7 @@ import {
 } from "./handlers.ts";
 import { createShapedHandlers, createShapingPlan } from "./shaping.ts";
 import { createStats, type EchoStats, type StreamKind } from "./stats.ts";
+import { createHandshakeHandler } from "./tls.ts";
 
 export type { StreamKind };
 
@@ -81,7 +88,8 @@ type ListenOptions = TCPSocketListenOptions<Connection> & { reusePort?: boolean 
 export function startEchoServer(config: Config, options: StartOptions = {}): EchoServer {
   const log = options.log ?? createSilentLogger();
   const spec = options.listener ?? { kind: "tcp" };
-  const openFiles = openFilesLimit();
+  // The first reading also takes the spare descriptor the watch reads through at EMFILE.
+  const openFiles = watchOpenFilesLimit(performance.now()).limit;
   const maxConnections = connectionLimit(config.maxConnections, openFiles);
   if (maxConnections < config.maxConnections) {
     log.warn(
@@ -94,7 +102,8 @@ export function startEchoServer(config: Config, options: StartOptions = {}): Ech
       "the open-files limit lowers the connection limit (raise ulimit -n to lift it)",
     );
   }
-  const ctx: EchoContext = {
+  // The limit follows the open-files limit while echod runs (see fd-limit.ts).
+  const ctx: EchoContext & FollowedLimit = {
     stats: createStats(maxConnections),
     log,
     limits: options.limits ?? createSharedLimits(),
@@ -118,7 +127,12 @@ export function startEchoServer(config: Config, options: StartOptions = {}): Ech
   // On TLS, a handshake handler makes Bun report failed handshakes (a missing or
   // untrusted client certificate) instead of opening and closing them silently.
   const handlers: SocketHandler<Connection> =
-    spec.kind === "tls" ? { ...echoHandlers, handshake: onHandshake } : echoHandlers;
+    spec.kind === "tls"
+      ? {
+          ...echoHandlers,
+          handshake: createHandshakeHandler(log, spec.tls.rejectUnauthorized === true),
+        }
+      : echoHandlers;
   const port = spec.kind === "tls" ? spec.port : config.port;
   const listen = (boundPort: number, tls: TLSOptions | undefined): SocketListener<Connection> => {
     try {
@@ -156,7 +170,10 @@ export function startEchoServer(config: Config, options: StartOptions = {}): Ech
   const idleMs = config.idleTimeout * 1000;
   // The sweep also advances the coarse clock; at most 1 s between ticks.
   const tickMs = idleMs > 0 ? Math.max(50, Math.min(1000, idleMs / 4)) : 1000;
-  const sweep = setInterval(() => sweepIdle(ctx, idleMs, tickMs), tickMs);
+  const sweep = setInterval(() => {
+    followOpenFilesLimit(ctx, config.maxConnections, log, spec.kind, performance.now());
+    sweepIdle(ctx, idleMs, tickMs);
+  }, tickMs);
 
   let listening = true;
   let stopping: Promise<ShutdownSummary> | null = null;
@@ -191,11 +208,6 @@ export function startEchoServer(config: Config, options: StartOptions = {}): Ech
       listener = next;
     },
   };
-}
-
-function onHandshake(socket: EchoSocket, success: boolean): void {
-  // Bun closes the socket after a failed handshake; this names the reason.
-  if (!success && socket.data !== undefined) socket.data.reason ??= "tls_handshake_failed";
 }
 
 function sweepIdle(ctx: EchoContext, idleMs: number, tickMs: number): void {

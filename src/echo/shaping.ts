@@ -12,8 +12,15 @@
  */
 import type { SocketHandler } from "bun";
 import type { Config } from "../config.ts";
+import { appendCoalesced, type BlockHolder, dropBlock } from "./coalesce.ts";
 import { type Connection, type EchoSocket, flush, writeOrQueue } from "./connection.ts";
-import { createFramer, type Framer } from "./framing.ts";
+import {
+  clearFrameBatch,
+  createFrameBatch,
+  createFramer,
+  type FrameBatch,
+  type Framer,
+} from "./framing.ts";
 import {
   closeConnection,
   type EchoContext,
@@ -70,10 +77,10 @@ export function createShapingPlan(config: Config): ShapingPlan | null {
 /** Why a shaped connection stops echoing before the peer is done. */
 type Cut = "message_too_large" | "fault_close" | "fault_reset";
 
-export interface Shape {
+export interface Shape extends BlockHolder {
   readonly framer: Framer | null;
-  /** Scratch list the framer fills for one chunk; reused. */
-  readonly frames: Uint8Array[];
+  /** Scratch batch the framer fills for one chunk; reused. */
+  readonly batch: FrameBatch;
   /** This connection drew the faults (see --fault-rate). */
   readonly faulty: boolean;
   /** Bytes waiting for their time, oldest at `head`, with the time (ms) each may go. */
@@ -95,7 +102,9 @@ function createShape(plan: ShapingPlan, now: number): Shape {
   const faulty = plan.faults && (plan.faultRate >= 1 || Math.random() < plan.faultRate);
   return {
     framer: plan.framing === null ? null : createFramer(plan.framing, plan.maxMessageSize),
-    frames: [],
+    batch: createFrameBatch(),
+    block: null,
+    blockUsed: 0,
     faulty,
     pending: [],
     due: [],
@@ -111,13 +120,23 @@ function createShape(plan: ShapingPlan, now: number): Shape {
   };
 }
 
-/** `view` grown to `length` bytes over the same memory. */
-function widen(view: Uint8Array, length: number): Uint8Array {
-  return length === view.length ? view : new Uint8Array(view.buffer, view.byteOffset, length);
-}
-
 /** Past this many consumed entries the pending arrays are compacted. */
 const COMPACT_AFTER = 1024;
+
+/**
+ * What one pending entry costs beyond its bytes, counted against the
+ * high-water mark: a peer that trickles single bytes under --delay makes
+ * one entry per millisecond, and the objects must be bounded, not only the
+ * bytes (see coalesce.ts).
+ */
+export const PENDING_ENTRY_COST = 128;
+
+/** Bytes a shaped connection holds against --max-buffer: queued, pending, and the pending entries' cost. */
+function held(conn: Connection, shape: Shape): number {
+  return (
+    conn.queued + shape.pendingBytes + (shape.pending.length - shape.head) * PENDING_ENTRY_COST
+  );
+}
 
 export function createShapedHandlers(
   ctx: EchoContext,
@@ -125,8 +144,17 @@ export function createShapedHandlers(
 ): SocketHandler<Connection> {
   const { stats, highWater, lowWater } = ctx;
 
-  /** Sends one chunk or message into the fault pipeline (or straight out on a connection without faults). */
-  const emit = (socket: EchoSocket, conn: Connection, shape: Shape, unit: Uint8Array): void => {
+  /**
+   * Sends one chunk, or a run of `messages` whole messages, into the fault
+   * pipeline (or straight out on a connection without faults).
+   */
+  const emit = (
+    socket: EchoSocket,
+    conn: Connection,
+    shape: Shape,
+    unit: Uint8Array,
+    messages: number,
+  ): void => {
     if (!shape.faulty) {
       writeOrQueue(socket, conn, stats, unit);
       return;
@@ -134,50 +162,61 @@ export function createShapedHandlers(
     let bytes = unit;
     if (bytes.length >= shape.budget) {
       bytes = bytes.subarray(0, shape.budget);
-      shape.cut = plan.cutBy;
+      stats.discardedBytes += unit.length - bytes.length;
+      shape.cut ??= plan.cutBy;
     }
     shape.budget -= bytes.length;
     if (bytes.length === 0) return;
     let due = 0;
     if (plan.delayMs > 0 || plan.jitterMs > 0) {
-      due = performance.now() + plan.delayMs + Math.random() * plan.jitterMs;
+      // Whole milliseconds, rounded up (never early): bytes that arrive within
+      // the same millisecond share one entry.
+      due = Math.ceil(performance.now() + plan.delayMs + Math.random() * plan.jitterMs);
       if (due < shape.lastDue) due = shape.lastDue;
       shape.lastDue = due;
-      stats.faults.delay++;
+      stats.faults.delay += messages;
     }
-    if (plan.bandwidth > 0) stats.faults.bandwidth++;
+    if (plan.bandwidth > 0) stats.faults.bandwidth += messages;
     if (plan.slice > 0 && bytes.length > plan.slice) stats.faults.slice++;
-    shape.pending.push(bytes);
-    shape.due.push(due);
+    const { pending } = shape;
+    const sameDue = pending.length > shape.head && shape.due[shape.due.length - 1] === due;
+    if (!appendCoalesced(shape, pending, shape.head, bytes, sameDue)) shape.due.push(due);
     shape.pendingBytes += bytes.length;
     stats.bufferedBytes += bytes.length;
-    const held = conn.queued + shape.pendingBytes;
-    if (held > stats.peakConnectionBuffer) stats.peakConnectionBuffer = held;
+    const now = conn.queued + shape.pendingBytes;
+    if (now > stats.peakConnectionBuffer) stats.peakConnectionBuffer = now;
   };
 
   /**
-   * Writes whole frames, merging neighbours that are adjacent in one input
-   * buffer into a single write: a chunk of many short lines costs one
-   * syscall, not one per line.
+   * Runs one chunk through the framer. Whole messages go out in runs (one
+   * write for many short lines); the partial one is held by the framer and
+   * counted as buffered. Past --max-message-size the connection is cut and
+   * what the framer held, and the rest of the chunk, count as discarded.
    */
-  const writeFrames = (socket: EchoSocket, conn: Connection, frames: Uint8Array[]): void => {
-    let run: Uint8Array | null = null;
-    let runLength = 0;
-    for (let i = 0; i < frames.length; i++) {
-      const frame = frames[i] as Uint8Array;
-      if (
-        run !== null &&
-        frame.buffer === run.buffer &&
-        run.byteOffset + runLength === frame.byteOffset
-      ) {
-        runLength += frame.length;
-        continue;
-      }
-      if (run !== null) writeOrQueue(socket, conn, stats, widen(run, runLength));
-      run = frame;
-      runLength = frame.length;
+  const frame = (
+    socket: EchoSocket,
+    conn: Connection,
+    shape: Shape,
+    framer: Framer,
+    chunk: Uint8Array,
+  ): void => {
+    const batch = shape.batch;
+    const before = framer.buffered;
+    const ok = framer.push(chunk, batch);
+    stats.messages += batch.messages;
+    if (ok) {
+      stats.bufferedBytes += framer.buffered - before;
+    } else {
+      stats.bufferedBytes -= before;
+      stats.discardedBytes += chunk.length + before - batch.bytes;
+      framer.end();
+      shape.cut ??= "message_too_large";
     }
-    if (run !== null) writeOrQueue(socket, conn, stats, widen(run, runLength));
+    const { runs, counts } = batch;
+    for (let i = 0; i < runs.length; i++) {
+      emit(socket, conn, shape, runs[i] as Uint8Array, counts[i] as number);
+    }
+    clearFrameBatch(batch);
   };
 
   /** Moves pending bytes whose time has come to the socket, then settles the connection. */
@@ -227,6 +266,7 @@ export function createShapedHandlers(
       pending.length = 0;
       due.length = 0;
       head = 0;
+      dropBlock(shape);
     } else if (head > COMPACT_AFTER) {
       pending.splice(0, head);
       due.splice(0, head);
@@ -259,9 +299,7 @@ export function createShapedHandlers(
         return;
       }
     }
-    if (conn.paused && !ctx.draining && conn.queued + shape.pendingBytes <= lowWater) {
-      resume(socket, conn);
-    }
+    if (conn.paused && !ctx.draining && held(conn, shape) <= lowWater) resume(socket, conn);
   };
 
   const cut = (socket: EchoSocket, conn: Connection, shape: Shape, why: Cut): void => {
@@ -288,6 +326,7 @@ export function createShapedHandlers(
       const shape = conn.shape as Shape;
       const length = chunk.length;
       if (conn.lingering || shape.cut !== null) {
+        stats.receivedBytes += length;
         stats.discardedBytes += length;
         return;
       }
@@ -297,27 +336,14 @@ export function createShapedHandlers(
       if (ctx.logData && conn.bytesIn - length < LOG_DATA_CAP) logData(ctx, conn, chunk, length);
 
       if (shape.framer === null) {
-        emit(socket, conn, shape, chunk);
+        emit(socket, conn, shape, chunk, 1);
       } else {
-        const frames = shape.frames;
-        const ok = shape.framer.push(chunk, frames);
-        if (shape.faulty) {
-          // Faults apply per message (each waits its own delay, counts against the budget).
-          for (let i = 0; i < frames.length && shape.cut === null; i++) {
-            stats.messages++;
-            emit(socket, conn, shape, frames[i] as Uint8Array);
-          }
-        } else {
-          stats.messages += frames.length;
-          writeFrames(socket, conn, frames);
-        }
-        frames.length = 0;
-        if (!ok) shape.cut ??= "message_too_large";
+        frame(socket, conn, shape, shape.framer, chunk);
       }
       if (shape.pendingBytes > 0) pump(socket, conn, shape);
       if (shape.cut !== null) {
         settle(socket, conn, shape);
-      } else if (conn.queued + shape.pendingBytes > highWater && !conn.paused) {
+      } else if (held(conn, shape) > highWater && !conn.paused) {
         conn.paused = true;
         stats.backpressurePauses++;
         socket.pause();
@@ -331,9 +357,7 @@ export function createShapedHandlers(
       if (conn.queued > 0) {
         conn.lastActive = ctx.now;
         if (!flush(socket, conn, stats)) {
-          if (conn.paused && !ctx.draining && conn.queued + shape.pendingBytes <= lowWater) {
-            resume(socket, conn);
-          }
+          if (conn.paused && !ctx.draining && held(conn, shape) <= lowWater) resume(socket, conn);
           return;
         }
       }
@@ -354,13 +378,14 @@ export function createShapedHandlers(
         return;
       }
       if (shape.framer !== null && shape.cut === null) {
-        const held = shape.framer.buffered;
+        const partial = shape.framer.buffered;
         const tail = shape.framer.end();
+        stats.bufferedBytes -= partial;
         if (tail === null) {
-          stats.discardedBytes += held;
+          stats.discardedBytes += partial;
         } else {
           stats.messages++;
-          emit(socket, conn, shape, tail);
+          emit(socket, conn, shape, tail, 1);
         }
       }
       pump(socket, conn, shape);
@@ -376,9 +401,14 @@ export function createShapedHandlers(
       if (shape) {
         if (shape.timer !== null) clearTimeout(shape.timer);
         shape.timer = null;
-        ctx.stats.bufferedBytes -= shape.pendingBytes;
+        // What the client will never get: the pending bytes and a partial frame.
+        const partial = shape.framer?.buffered ?? 0;
+        shape.framer?.end();
+        ctx.stats.bufferedBytes -= shape.pendingBytes + partial;
+        ctx.stats.discardedBytes += shape.pendingBytes + partial;
         shape.pendingBytes = 0;
         shape.pending.length = 0;
+        dropBlock(shape);
       }
       closeConnection(ctx, socket, error);
     },

@@ -16,6 +16,7 @@ export const CLOSE_REASONS = [
   "fault_close",
   "fault_reset",
   "tls_handshake_failed",
+  "worker_died",
   "error",
 ] as const;
 export type CloseReason = (typeof CLOSE_REASONS)[number];
@@ -45,9 +46,14 @@ export interface EchoStats {
   closed: Record<CloseReason, number>;
   receivedBytes: number;
   sentBytes: number;
-  /** Bytes read during shutdown after our FIN and dropped, not echoed (see finish in handlers.ts). */
+  /**
+   * Bytes read and dropped, never echoed: after our FIN in shutdown (see
+   * finish in handlers.ts), after a fault or an over-size message, an
+   * incomplete last frame, what was queued for a client that went away.
+   * At every moment receivedBytes = sentBytes + discardedBytes + bufferedBytes.
+   */
   discardedBytes: number;
-  /** Bytes queued now for clients that read slower than they send. */
+  /** Bytes held now: queued for clients that read slower than they send, waiting for a fault, or a partial frame. */
   bufferedBytes: number;
   /** The most bytes any one connection has had queued at once. */
   peakConnectionBuffer: number;

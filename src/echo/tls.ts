@@ -4,13 +4,16 @@
  * or unreadable file, a file that is not PEM of the right kind, a key that
  * does not match the certificate. main.ts calls this at startup (an error
  * exits 2) and again on SIGHUP (an error is logged, the old certificate
- * stays in use).
+ * stays in use). It also makes the listener's handshake handler, which
+ * counts and logs refused client certificates.
  */
 import { createPrivateKey, X509Certificate } from "node:crypto";
 import { readFileSync } from "node:fs";
 import type { TLSOptions } from "bun";
 import type { Config } from "../config.ts";
 import { EchodError } from "../errors.ts";
+import type { Logger } from "../log.ts";
+import type { EchoSocket } from "./connection.ts";
 
 export interface TlsFiles {
   readonly cert: string;
@@ -77,4 +80,58 @@ function readPem(option: string, path: string): string {
 
 function fileError(option: string, path: string, why: string): EchodError {
   return new EchodError("E_FILE", `${option} ${JSON.stringify(path)} ${why}`);
+}
+
+export type HandshakeHandler = (
+  socket: EchoSocket,
+  success: boolean,
+  authorizationError: Error | null,
+) => void;
+
+/**
+ * Names the close reason of a refused handshake and logs it at most once a
+ * second (with the count since the last line; a trailing burst is logged a
+ * second later), plus a debug line for each. A client with no certificate
+ * fails the handshake itself; one whose certificate does not verify
+ * (another CA, self-signed, expired) gets `success` true with an
+ * `authorizationError`, and Bun then closes the socket without an alert, so
+ * it looked like the peer closing. Without --tls-ca no client certificate is
+ * asked for and every handshake carries an authorizationError (no
+ * certificate to verify) that means nothing: `verifiesClients` is false then.
+ */
+export function createHandshakeHandler(log: Logger, verifiesClients: boolean): HandshakeHandler {
+  const debug = log.isLevelEnabled("debug");
+  let failed = 0;
+  let lastLog = Number.NEGATIVE_INFINITY;
+  let lastError = "";
+  let timer: ReturnType<typeof setTimeout> | null = null;
+  const report = () => {
+    timer = null;
+    if (failed === 0) return;
+    log.warn({ failed, error: lastError }, "tls handshakes failed");
+    failed = 0;
+    lastLog = performance.now();
+  };
+  return (socket, success, authorizationError) => {
+    if (success && (authorizationError === null || !verifiesClients)) return;
+    // Bun closes the socket after this; the reason is counted when it does.
+    if (socket.data !== undefined) socket.data.reason ??= "tls_handshake_failed";
+    const code = (authorizationError as { code?: string } | null)?.code;
+    lastError = authorizationError
+      ? `${code ? `${code}: ` : ""}${authorizationError.message}`
+      : "handshake failed";
+    if (debug) {
+      log.debug(
+        { remote: `${socket.remoteAddress}:${socket.remotePort}`, error: lastError },
+        "tls handshake failed",
+      );
+    }
+    failed++;
+    const now = performance.now();
+    if (now - lastLog >= 1000) report();
+    else if (timer === null) {
+      timer = setTimeout(report, 1000 - (now - lastLog));
+      timer.unref?.();
+    }
+  };
 }

@@ -8,7 +8,7 @@ import type { DaemonResources } from "../metrics.ts";
 
 export type ToWorker =
   | { readonly t: "stats"; readonly seq: number }
-  | { readonly t: "reload-tls" }
+  | { readonly t: "reload-tls"; readonly seq: number }
   | { readonly t: "stop" };
 
 /** The ports a worker bound, so that port 0 resolves once for all workers. */
@@ -30,5 +30,16 @@ export type FromWorker =
       readonly seq: number;
       readonly listeners: ListenerStats;
       readonly resources: DaemonResources;
+      /** Uncaught errors in the worker so far (process-guard.ts). */
+      readonly internalErrors: number;
     }
+  /** Sent every HEARTBEAT_MS: the worker's event loop runs, and its counters as of now. */
+  | {
+      readonly t: "beat";
+      readonly listeners: ListenerStats;
+      readonly resources: DaemonResources;
+      readonly internalErrors: number;
+    }
+  /** The answer to reload-tls: null when the new certificate is in use, else why not. */
+  | { readonly t: "reloaded"; readonly seq: number; readonly error: string | null }
   | { readonly t: "stopped"; readonly summary: ShutdownSummary };

@@ -1,15 +1,14 @@
 /**
  * The primary of a multi-worker echod: starts `--workers` echo processes,
- * restarts a worker that dies with exponential backoff, sums their counters
- * for /metrics, and drains them all on stop. Workers are processes, not
- * threads: see README.
+ * restarts a worker that dies, hangs or fails to start again (backoff and
+ * bounds in health.ts), sums their counters for /metrics, and drains them
+ * all on stop. Workers are processes, not threads: see README.
  *
  * TCP and TLS listen in every worker on shared ports (SO_REUSEPORT; the
  * kernel spreads connections). A Unix socket path and a UDP port cannot be
  * shared that way, so worker 0 alone serves those.
  */
 import { resolve } from "node:path";
-import type { Subprocess } from "bun";
 import type { Config } from "../config.ts";
 import type { ShutdownSummary } from "../echo/server.ts";
 import {
@@ -17,108 +16,81 @@ import {
   combineStreams,
   type EchoStats,
   type ListenerStats,
-  STREAM_KINDS,
 } from "../echo/stats.ts";
 import { EchodError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import { type DaemonResources, ownResources } from "../metrics.ts";
+import { addSummaries, bookDeadWorker } from "./accounting.ts";
+import { HEALTHY_AFTER_MS, MAX_FAILED_RESTARTS, restartDelay } from "./health.ts";
+import { startMonitor } from "./monitor.ts";
 import type { FromWorker, ToWorker, WorkerPorts } from "./protocol.ts";
+import { reloadFailure } from "./reload.ts";
+import { createRequests } from "./requests.ts";
+import { createSlot, isHealthy, NO_RESOURCES, NO_STATS, type Slot } from "./slot.ts";
+import { workerConfig } from "./worker-config.ts";
 
 const WORKER_ENTRY = resolve(import.meta.dir, "worker.ts");
 /** How long a scrape waits for workers' counters before using the last ones. */
 const STATS_TIMEOUT_MS = 500;
-const BACKOFF_MIN_MS = 100;
-const BACKOFF_MAX_MS = 5000;
-/** A worker that lived this long is healthy: its successor starts at the minimum backoff again. */
-const HEALTHY_AFTER_MS = 10_000;
+/** How long SIGHUP waits for every worker to say whether its new certificate is in use. */
+const RELOAD_TIMEOUT_MS = 2000;
 
 export interface Workers {
   readonly port: number;
   /** Where each listener listens, by kind. */
   readonly addresses: Record<string, string>;
   ready(): boolean;
+  /** True, or why the daemon cannot recover by itself (drives /livez). */
+  live(): true | string;
   stats(): EchoStats;
   listenerStats(): ListenerStats;
   resources(): DaemonResources;
-  workers(): { running: number; restarts: number };
+  workers(): { running: number; restarts: number; restartFailures: number; internalErrors: number };
   pids(): (number | null)[];
-  reloadTls(): void;
+  /** Resolves once every worker uses the new files; rejects naming the file and the workers that did not. */
+  reloadTls(): Promise<void>;
   refresh(): Promise<void>;
+  /** SIGKILLs every worker at once (a second signal: the primary exits next). */
+  abort(): void;
   stop(): Promise<ShutdownSummary>;
 }
 
-interface Slot {
-  readonly id: number;
-  proc: Subprocess | null;
-  listening: boolean;
-  startedAt: number;
-  failures: number;
-  listeners: ListenerStats;
-  resources: DaemonResources;
-  summary: ShutdownSummary | null;
-}
-
-const EMPTY: ListenerStats = { stream: {}, udp: null };
-const NO_RESOURCES: DaemonResources = { cpuSeconds: 0, residentBytes: 0 };
-
-/** Splits a daemon-wide limit over the workers, the remainder to the first ones. */
-export function connectionShare(maxConnections: number, workers: number, id: number): number {
-  return Math.floor(maxConnections / workers) + (id < maxConnections % workers ? 1 : 0);
-}
-
-/** The configuration one worker runs with: its share of the limits, the shared ports. */
-export function workerConfig(config: Config, id: number, ports: WorkerPorts | null): Config {
-  return {
-    ...config,
-    port: ports?.tcp ?? config.port,
-    tlsPort: ports?.tls ?? config.tlsPort,
-    maxConnections: connectionShare(config.maxConnections, config.workers, id),
-    // Connections from one address spread over the workers too (the kernel hashes the
-    // whole 4-tuple), so each worker allows its share, rounded up.
-    maxConnectionsPerIp: Math.ceil(config.maxConnectionsPerIp / config.workers),
-    unix: id === 0 ? config.unix : null,
-    udpPort: id === 0 ? (ports?.udp ?? config.udpPort) : null,
-  };
-}
-
 export async function startWorkers(config: Config, log: Logger): Promise<Workers> {
-  const slots: Slot[] = Array.from({ length: config.workers }, (_, id) => ({
-    id,
-    proc: null,
-    listening: false,
-    startedAt: 0,
-    failures: 0,
-    listeners: EMPTY,
-    resources: NO_RESOURCES,
-    summary: null,
-  }));
+  const slots = Array.from({ length: config.workers }, (_, id) => createSlot(id));
   // Counters of workers that died, so that the sums never go backwards.
-  let retired: ListenerStats = EMPTY;
+  let retired: ListenerStats = NO_STATS;
   let retiredCpu = 0;
+  // Uncaught errors per worker (its latest report) and those of workers that died.
+  const workerErrors = slots.map(() => 0);
+  let retiredErrors = 0;
   let restarts = 0;
+  let restartFailures = 0;
   let stopping = false;
   let ports: WorkerPorts | null = null;
   const addresses: Record<string, string> = {};
-  let seq = 0;
-  /** Scrapes waiting for counters: request number -> workers yet to answer. */
-  const waiting = new Map<number, { pending: Set<number>; done: () => void }>();
+  const statsRequests = createRequests<null>();
+  const reloadRequests = createRequests<string | null>();
 
   const onMessage = (slot: Slot, message: FromWorker, started: (error?: Error) => void) => {
+    slot.lastBeat = performance.now();
     if (message.t === "listening") {
       slot.listening = true;
       if (slot.id === 0) {
         ports = message.ports;
         Object.assign(addresses, message.addresses);
       }
+      // A worker that was still starting when stop began missed the stop message.
+      if (stopping) slot.proc?.send({ t: "stop" } satisfies ToWorker);
       started();
     } else if (message.t === "failed") {
       started(new EchodError("E_LISTEN", message.message, message.exitCode));
-    } else if (message.t === "stats") {
+    } else if (message.t === "stats" || message.t === "beat") {
       slot.listeners = message.listeners;
       slot.resources = message.resources;
-      const wait = waiting.get(message.seq);
-      wait?.pending.delete(slot.id);
-      if (wait?.pending.size === 0) wait.done();
+      workerErrors[slot.id] = message.internalErrors;
+      if (message.t === "stats") statsRequests.answer(message.seq, slot.id, null);
+    } else if (message.t === "reloaded") {
+      reloadRequests.answer(message.seq, slot.id, message.error);
     } else if (message.t === "stopped") {
       slot.summary = message.summary;
     }
@@ -133,29 +105,32 @@ export async function startWorkers(config: Config, log: Logger): Promise<Workers
         if (error) rejectStart(error);
         else resolveStart();
       };
+      const generation = ++slot.generation;
       slot.listening = false;
       slot.startedAt = performance.now();
-      slot.listeners = EMPTY;
+      slot.lastBeat = slot.startedAt;
+      slot.reported = "starting";
+      slot.listeners = NO_STATS;
       slot.resources = NO_RESOURCES;
       const args = [JSON.stringify(workerConfig(config, slot.id, ports)), String(slot.id)];
-      slot.proc = Bun.spawn([process.execPath, WORKER_ENTRY, ...args], {
+      const proc = Bun.spawn([process.execPath, WORKER_ENTRY, ...args], {
         stdin: "ignore",
         stdout: "inherit",
         stderr: "inherit",
         serialization: "json",
-        ipc: (message: FromWorker) => onMessage(slot, message, started),
+        ipc: (message: FromWorker) => {
+          if (generation === slot.generation) onMessage(slot, message, started);
+        },
         onExit: (_proc, exitCode, signalCode) => {
+          if (generation !== slot.generation) return;
           const wasListening = slot.listening;
           slot.listening = false;
           slot.proc = null;
           retire(slot);
           if (!wasListening) {
+            const why = signalCode ? `signal ${signalCode}` : `code ${exitCode}`;
             started(
-              new EchodError(
-                "E_LISTEN",
-                `worker ${slot.id} exited before listening (code ${exitCode})`,
-                1,
-              ),
+              new EchodError("E_LISTEN", `worker ${slot.id} exited before listening (${why})`, 1),
             );
             return;
           }
@@ -163,42 +138,67 @@ export async function startWorkers(config: Config, log: Logger): Promise<Workers
           restarts++;
           const lived = performance.now() - slot.startedAt;
           slot.failures = lived > HEALTHY_AFTER_MS ? 1 : slot.failures + 1;
-          const delay = Math.min(BACKOFF_MAX_MS, BACKOFF_MIN_MS * 2 ** (slot.failures - 1));
+          const delay = restartDelay(slot.failures);
           log.warn(
             { worker: slot.id, exitCode, signal: signalCode, restarts, restartInMs: delay },
             "worker died; restarting",
           );
-          setTimeout(() => {
-            if (stopping) return;
-            spawn(slot).catch((error: Error) =>
-              log.error({ worker: slot.id, err: error.message }, "worker restart failed"),
-            );
-          }, delay);
+          restartLater(slot, delay);
         },
       });
+      slot.proc = proc;
     });
 
-  /** Folds a dead worker's counters into `retired`; its gauges die with it. */
+  /** Restarts `slot` after `delay`, and again with a longer backoff for as long as that fails. */
+  const restartLater = (slot: Slot, delay: number) => {
+    setTimeout(async () => {
+      if (stopping) return;
+      try {
+        await spawn(slot);
+        log.info(
+          { worker: slot.id, workerPid: slot.proc?.pid, failedRestarts: slot.failedRestarts },
+          "worker restarted",
+        );
+        slot.failedRestarts = 0;
+      } catch (error) {
+        if (stopping) return;
+        restartFailures++;
+        slot.failedRestarts++;
+        slot.failures++;
+        slot.lastError = (error as Error).message;
+        const next = restartDelay(slot.failures);
+        // From MAX_FAILED_RESTARTS on, /livez answers 503 (see live()); retries go on.
+        const { failedRestarts, lastError: err } = slot;
+        log.error(
+          { worker: slot.id, err, failedRestarts, restartInMs: next },
+          "worker restart failed",
+        );
+        restartLater(slot, next);
+      }
+    }, delay);
+  };
+
+  const stopMonitor = startMonitor(slots, log);
+
+  /** Folds a dead worker's counters into `retired`; its open connections are booked as closed. */
   const retire = (slot: Slot) => {
-    const stream: ListenerStats["stream"] = {};
-    for (const kind of STREAM_KINDS) {
-      const stats = slot.listeners.stream[kind];
-      if (stats) stream[kind] = { ...stats, active: 0, bufferedBytes: 0, maxConnections: 0 };
-    }
-    retired = addListenerStats(retired, { stream, udp: slot.listeners.udp });
+    retired = addListenerStats(retired, bookDeadWorker(slot.listeners));
     retiredCpu += slot.resources.cpuSeconds;
-    slot.listeners = EMPTY;
+    retiredErrors += workerErrors[slot.id] ?? 0;
+    workerErrors[slot.id] = 0;
+    slot.listeners = NO_STATS;
     slot.resources = NO_RESOURCES;
   };
 
   const listenerStats = () =>
     slots.reduce(
       (total, s) => addListenerStats(total, s.listeners),
-      addListenerStats(EMPTY, retired),
+      addListenerStats(NO_STATS, retired),
     );
 
   const stopAll = async (): Promise<ShutdownSummary> => {
     stopping = true;
+    stopMonitor();
     // What workers that died earlier had done; the running ones report in their summaries.
     const before = combineStreams(retired);
     const running = slots.filter((s) => s.proc !== null);
@@ -209,13 +209,7 @@ export async function startWorkers(config: Config, log: Logger): Promise<Workers
     // IPC messages can arrive after the exit is reported: give the last summaries a moment.
     for (let i = 0; i < 50 && running.some((s) => s.summary === null); i++) await Bun.sleep(10);
     const summaries = running.map((s) => s.summary).filter((s): s is ShutdownSummary => s !== null);
-    return {
-      drained: sum(summaries, "drained"),
-      cut: sum(summaries, "cut"),
-      receivedBytes: before.receivedBytes + sum(summaries, "receivedBytes"),
-      sentBytes: before.sentBytes + sum(summaries, "sentBytes"),
-      discardedBytes: before.discardedBytes + sum(summaries, "discardedBytes"),
-    };
+    return addSummaries(before, summaries);
   };
 
   try {
@@ -230,7 +224,12 @@ export async function startWorkers(config: Config, log: Logger): Promise<Workers
   return {
     port: (ports as WorkerPorts | null)?.tcp ?? config.port,
     addresses,
-    ready: () => !stopping && slots.every((s) => s.listening),
+    ready: () => !stopping && slots.every((s) => isHealthy(s)),
+    live: () => {
+      const stuck = slots.find((s) => s.failedRestarts >= MAX_FAILED_RESTARTS);
+      if (stuck === undefined) return true;
+      return `worker ${stuck.id}: ${stuck.failedRestarts} restarts in a row failed (${stuck.lastError})`;
+    },
     stats: () => combineStreams(listenerStats()),
     listenerStats,
     resources: () => {
@@ -243,26 +242,36 @@ export async function startWorkers(config: Config, log: Logger): Promise<Workers
         { cpuSeconds: own.cpuSeconds + retiredCpu, residentBytes: own.residentBytes },
       );
     },
-    workers: () => ({ running: slots.filter((s) => s.listening).length, restarts }),
+    workers: () => ({
+      running: slots.filter((s) => isHealthy(s)).length,
+      restarts,
+      restartFailures,
+      internalErrors: workerErrors.reduce((n, e) => n + e, retiredErrors),
+    }),
     pids: () => slots.map((s) => s.proc?.pid ?? null),
-    reloadTls: () => {
-      for (const slot of slots) slot.proc?.send({ t: "reload-tls" } satisfies ToWorker);
+    reloadTls: async () => {
+      // A worker starting now reads the new files itself; a silent one gets the time out.
+      const ids = slots.filter((s) => s.listening && s.proc !== null).map((s) => s.id);
+      const answers = await reloadRequests.ask(
+        ids,
+        (id, seq) => slots[id]?.proc?.send({ t: "reload-tls", seq } satisfies ToWorker),
+        RELOAD_TIMEOUT_MS,
+      );
+      const failure = reloadFailure(ids, answers, RELOAD_TIMEOUT_MS);
+      if (failure !== null) throw new Error(failure);
     },
     refresh: async () => {
-      const id = ++seq;
-      const live = slots.filter((s) => s.listening && s.proc !== null);
-      const answered = new Promise<void>((done) => {
-        waiting.set(id, { pending: new Set(live.map((s) => s.id)), done });
-        if (live.length === 0) done();
-      });
-      for (const slot of live) slot.proc?.send({ t: "stats", seq: id } satisfies ToWorker);
-      await Promise.race([answered, Bun.sleep(STATS_TIMEOUT_MS)]);
-      waiting.delete(id);
+      await statsRequests.ask(
+        slots.filter((s) => isHealthy(s)).map((s) => s.id),
+        (id, seq) => slots[id]?.proc?.send({ t: "stats", seq } satisfies ToWorker),
+        STATS_TIMEOUT_MS,
+      );
+    },
+    abort: () => {
+      stopping = true;
+      stopMonitor();
+      for (const slot of slots) slot.proc?.kill("SIGKILL");
     },
     stop: stopAll,
   };
-}
-
-function sum(summaries: ShutdownSummary[], key: keyof ShutdownSummary): number {
-  return summaries.reduce((n, s) => n + s[key], 0);
 }

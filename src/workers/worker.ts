@@ -4,19 +4,29 @@
  * (supervisor.ts) with its share of the configuration as JSON in argv. It
  * runs the same listeners as single-process echod (TCP and TLS on the shared
  * ports with SO_REUSEPORT; Unix and UDP only in worker 0, see supervisor.ts)
- * and answers the primary's requests for counters.
+ * and answers the primary's requests for counters. It sends a heartbeat
+ * with its counters every HEARTBEAT_MS (health.ts), and leaves by itself
+ * when the primary goes away.
  */
 import type { Config } from "../config.ts";
 import { type EchoService, startListeners } from "../echo/listeners.ts";
 import { EchodError } from "../errors.ts";
 import { createLogger } from "../log.ts";
 import { ownResources } from "../metrics.ts";
+import { installProcessGuard, internalErrors } from "../process-guard.ts";
+import { HEARTBEAT_MS } from "./health.ts";
 import type { FromWorker, ToWorker } from "./protocol.ts";
 
 const config = JSON.parse(process.argv[2] ?? "{}") as Config;
 const id = Number(process.argv[3] ?? 0);
 const log = createLogger(config.logLevel, config.logFormat).child({ worker: id });
-const send = (message: FromWorker) => process.send?.(message);
+// Before anything can throw: an uncaught error is logged and counted, the worker keeps serving.
+installProcessGuard(log);
+const send = (message: FromWorker) => {
+  if (process.connected) process.send?.(message);
+};
+// The primary's pid at start: once it dies this process is re-parented and ppid changes.
+const primaryPid = process.ppid;
 
 let echo: EchoService;
 try {
@@ -39,7 +49,7 @@ async function stop(): Promise<void> {
   log.debug(summary, "worker stopped");
   // Exit only once the summary is on its way to the primary.
   const stopped: FromWorker = { t: "stopped", summary };
-  if (process.send === undefined) process.exit(0);
+  if (process.send === undefined || !process.connected) process.exit(0);
   process.send(stopped, undefined, undefined, () => process.exit(0));
   setTimeout(() => process.exit(0), 2000).unref();
 }
@@ -55,17 +65,23 @@ function listenerStats() {
 
 process.on("message", (message: ToWorker) => {
   if (message.t === "stats") {
-    send({ t: "stats", seq: message.seq, listeners: listenerStats(), resources: ownResources() });
+    send({
+      t: "stats",
+      seq: message.seq,
+      listeners: listenerStats(),
+      resources: ownResources(),
+      internalErrors: internalErrors(),
+    });
   } else if (message.t === "reload-tls") {
+    // The primary logs the outcome for all workers; the answer says whether this one succeeded.
+    let error: string | null = null;
     try {
       echo.reloadTls();
-      log.info("tls certificate reloaded");
-    } catch (error) {
-      log.error(
-        { err: (error as Error).message },
-        "tls reload failed; keeping the old certificate",
-      );
+    } catch (failure) {
+      error = (failure as Error).message;
     }
+    log.debug({ err: error }, error === null ? "tls certificate reloaded" : "tls reload failed");
+    send({ t: "reloaded", seq: message.seq, error });
   } else if (message.t === "stop") {
     void stop();
   }
@@ -76,7 +92,28 @@ process.on("SIGTERM", () => void stop());
 // SIGHUP to the whole group: the primary forwards it as a message, so ignore the signal itself.
 process.on("SIGHUP", () => {});
 // A primary that died cannot supervise us: drain and leave rather than linger.
-process.on("disconnect", () => void stop());
+process.on("disconnect", orphaned);
+
+/** Stops taking connections and drains, and exits even if the drain does not finish. */
+let orphan = false;
+function orphaned(): void {
+  if (orphan) return;
+  orphan = true;
+  log.warn({ primaryPid }, "primary gone; draining and exiting");
+  setTimeout(() => process.exit(1), (config.shutdownTimeout + 2) * 1000).unref();
+  void stop();
+}
+
+// The heartbeat carries the counters, so a worker that dies loses at most one interval of them.
+setInterval(() => {
+  if (process.ppid !== primaryPid) return orphaned();
+  send({
+    t: "beat",
+    listeners: listenerStats(),
+    resources: ownResources(),
+    internalErrors: internalErrors(),
+  });
+}, HEARTBEAT_MS).unref();
 
 const addresses: Record<string, string> = {};
 for (const server of echo.servers) addresses[server.kind] = server.address;

@@ -162,7 +162,7 @@ describe("bad requests", () => {
     expect((await fetch(`${base}/nope`)).status).toBe(404);
     const post = await fetch(`${base}/metrics`, { method: "POST", body: "x" });
     expect(post.status).toBe(405);
-    expect(post.headers.get("allow")).toBe("GET, HEAD");
+    expect(post.headers.get("allow")).toBe("GET, HEAD, OPTIONS");
     expect((await fetch(`${base}/livez`, { method: "DELETE" })).status).toBe(405);
 
     const replies: string[] = [];
@@ -209,6 +209,42 @@ describe("bad requests", () => {
     expect(code).toBe(1);
     expect(stderr.trim()).toBe(
       `echod: cannot listen on 127.0.0.1:${port} (admin): address already in use`,
+    );
+  });
+
+  test("a --metrics-host that does not resolve exits 2 saying so, not 'address already in use'", async () => {
+    const { code, stdout, stderr } = await runEchod([
+      "0",
+      "--host",
+      "127.0.0.1",
+      "--metrics-host",
+      "nope.invalid",
+      "--metrics-port",
+      "9090",
+    ]);
+    console.log(`--metrics-host nope.invalid: exit ${code}, stderr ${JSON.stringify(stderr)}`);
+    expect(code).toBe(2);
+    expect(stdout).toBe("");
+    expect(stderr).toBe(
+      "echod: cannot listen on nope.invalid:9090 (admin): host not found (ENOTFOUND)\n",
+    );
+  });
+
+  test("a --metrics-host address that is not this machine's exits 2 saying so", async () => {
+    // 198.51.100.0/24 is TEST-NET-2, for documentation: no interface here has it.
+    const { code, stderr } = await runEchod([
+      "0",
+      "--host",
+      "127.0.0.1",
+      "--metrics-host",
+      "198.51.100.77",
+      "--metrics-port",
+      "9090",
+    ]);
+    console.log(`--metrics-host 198.51.100.77: exit ${code}, stderr ${JSON.stringify(stderr)}`);
+    expect(code).toBe(2);
+    expect(stderr).toBe(
+      "echod: cannot listen on 198.51.100.77:9090 (admin): address not available on this machine\n",
     );
   });
 });

@@ -6,10 +6,11 @@
 import { describe, expect, test } from "bun:test";
 import { parseBenchCli } from "../../bench/options.ts";
 import { engineOptions } from "../../bench/workers.ts";
+import { EchodError } from "../../src/errors.ts";
 import { runBench } from "./helpers.ts";
 
-function options(args: string[]) {
-  const cli = parseBenchCli(args, false);
+function options(args: string[], isTTY = false) {
+  const cli = parseBenchCli(args, isTTY);
   if (cli.kind !== "run") throw new Error("expected options");
   return cli.options;
 }
@@ -18,14 +19,14 @@ describe("bad flags", () => {
   const cases: [string[], RegExp][] = [
     [["127.0.0.1"], /invalid target "127\.0\.0\.1": must be host:port/],
     [["127.0.0.1:70000"], /invalid target "127\.0\.0\.1:70000"/],
-    [["127.0.0.1:7007", "-c", "0"], /invalid --connections "0": must be an integer from 1/],
+    [["127.0.0.1:7007", "-c", "0"], /invalid --connections "0": must be a decimal integer from 1/],
     [["127.0.0.1:7007", "-s", "big"], /invalid --size "big": must be a size/],
     [["127.0.0.1:7007", "-d", "-3"], /invalid --duration "-3"/],
     [
       ["127.0.0.1:7007", "-d", "5", "-a", "100"],
       /invalid --amount "100": give --duration or --amount, not both/,
     ],
-    [["127.0.0.1:7007", "-R", "fast"], /invalid --rate "fast": must be a number above 0/],
+    [["127.0.0.1:7007", "-R", "fast"], /invalid --rate "fast": must be a decimal number above 0/],
     [
       ["127.0.0.1:7007", "-R", "100", "--churn"],
       /invalid --rate "100": cannot be combined with --churn/,
@@ -66,6 +67,93 @@ describe("bad flags", () => {
     expect(run.stderr.trim()).toMatch(
       /^echod-bench: cannot scrape --metrics-url http:\/\/127\.0\.0\.1:9\/metrics: /,
     );
+  });
+});
+
+/** The one-line usage error `parseBenchCli` throws for `args`; fails the test if they are accepted. */
+function rejection(args: string[]): string {
+  try {
+    parseBenchCli(args, false);
+  } catch (error) {
+    if (error instanceof EchodError && error.code === "E_USAGE" && error.exitCode === 2) {
+      return error.message;
+    }
+    throw error;
+  }
+  throw new Error(`accepted: echod-bench ${args.join(" ")}`);
+}
+
+describe("strict values, each flag once (in process)", () => {
+  const T = "127.0.0.1:7007";
+  const cases: [string[], string][] = [
+    [[T, "--json=maybe"], 'invalid --json "maybe": must be true or false'],
+    [[T, "--churn=no"], 'invalid --churn "no": must be true or false'],
+    [[T, "--progress=1"], 'invalid --progress "1": must be true or false'],
+    [[T, "-j=yes"], 'invalid --json "yes": must be true or false'],
+    [
+      [T, "-c", "0x10"],
+      'invalid --connections "0x10": must be a decimal integer from 1 to 1000000',
+    ],
+    [[T, "-c", " 5"], 'invalid --connections " 5": must be a decimal integer from 1 to 1000000'],
+    [[T, "-a", "1e3"], 'invalid --amount "1e3": must be a decimal integer from 1 to 1000000000000'],
+    [
+      [T, "-R", "1e3"],
+      'invalid --rate "1e3": must be a decimal number above 0, such as 1000 or 2.5',
+    ],
+    [
+      [T, "-R", "0x10"],
+      'invalid --rate "0x10": must be a decimal number above 0, such as 1000 or 2.5',
+    ],
+    [[T, "-R", ".5"], 'invalid --rate ".5": must be a decimal number above 0, such as 1000 or 2.5'],
+    [
+      [T, "-d", "1e1"],
+      'invalid --duration "1e1": must be above 0 seconds (at most a day), such as 10, 1.5 or 250ms',
+    ],
+    [
+      [T, "-s", "0x40"],
+      'invalid --size "0x40": must be a size from 1 byte to 64MiB, such as 64, 4KiB or 1MiB',
+    ],
+    [
+      ["127.0.0.1:07007"],
+      'invalid target "127.0.0.1:07007": must be host:port with a port from 1 to 65535, such as 127.0.0.1:7007 or [::1]:7007',
+    ],
+    [
+      [T, "-c", "5", "-c", "6"],
+      "--connections given more than once (-c 5, -c 6): give each option once",
+    ],
+    [
+      [T, "--duration", "1", "-d2"],
+      "--duration given more than once (--duration 1, -d2): give each option once",
+    ],
+    [[T, "--json", "-j"], "--json given more than once (--json, -j): give each option once"],
+    [
+      [T, "--progress", "--no-progress"],
+      "--progress given more than once (--progress, --no-progress): give each option once",
+    ],
+    [[T, "127.0.0.1:7008"], 'unexpected argument "127.0.0.1:7008"'],
+  ];
+  for (const [args, message] of cases) {
+    test(`echod-bench ${args.join(" ")} is a usage error`, () => {
+      const got = rejection(args);
+      console.log(got);
+      expect(got).toBe(message);
+    });
+  }
+
+  test("switches take true and false in every form, and grouped letters still work", () => {
+    const seen = [
+      options(["h:1", "--json=true"]).json,
+      options(["h:1", "--json=false"]).json,
+      options(["h:1", "--no-json"]).json,
+      options(["h:1", "--json", "false"]).json,
+      options(["h:1", "--progress=false"], true).progress,
+    ];
+    const grouped = options(["h:1", "-jc3"]);
+    console.log(
+      `json forms -> ${seen.join(", ")}; -jc3 -> json ${grouped.json}, c ${grouped.connections}`,
+    );
+    expect(seen).toEqual([true, false, false, false, false]);
+    expect([grouped.json, grouped.connections]).toEqual([true, 3]);
   });
 });
 

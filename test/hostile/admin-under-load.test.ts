@@ -129,7 +129,7 @@ const HOSTILE: [string, string, number][] = [
   [
     "CONNECT to another host",
     "CONNECT evil.example:443 HTTP/1.1\r\nHost: evil.example:443\r\n\r\n",
-    404,
+    405,
   ],
 ];
 

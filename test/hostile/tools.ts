@@ -133,3 +133,51 @@ export async function startStream(port: number, blockSize = 64 * 1024): Promise<
     },
   };
 }
+
+export interface Exchange {
+  /** Everything the server sent back. */
+  readonly received: Buffer;
+  /** How it ended: the server's FIN, a reset (or other socket error), or still open at the deadline. */
+  readonly ending: "fin" | "reset" | "open";
+  /** The client's port, as echod logs it in `remote`. */
+  readonly localPort: number;
+}
+
+/**
+ * One raw conversation: writes each of `writes` in turn, `pauseMs` apart,
+ * half-closes if `end` is set, and collects what comes back until the
+ * server closes or `timeoutMs` passes (then the socket is destroyed).
+ */
+export async function exchange(
+  port: number,
+  writes: readonly Uint8Array[],
+  {
+    pauseMs = 0,
+    end = false,
+    timeoutMs = 5000,
+  }: { pauseMs?: number; end?: boolean; timeoutMs?: number } = {},
+): Promise<Exchange> {
+  const socket = await connect(port);
+  const localPort = socket.localPort as number;
+  const parts: Buffer[] = [];
+  let ending: Exchange["ending"] = "open";
+  socket.on("data", (d: Buffer) => parts.push(d));
+  socket.on("error", () => {
+    ending = "reset";
+  });
+  socket.once("end", () => {
+    ending = "fin";
+    socket.end();
+  });
+  const gone = new Promise<void>((r) => socket.once("close", () => r()));
+  for (const [i, w] of writes.entries()) {
+    if (socket.destroyed || ending !== "open") break;
+    if (i > 0 && pauseMs > 0) await Bun.sleep(pauseMs);
+    if (!socket.write(w)) await Promise.race([new Promise((r) => socket.once("drain", r)), gone]);
+  }
+  if (end && !socket.destroyed) socket.end();
+  const timer = setTimeout(() => socket.destroy(), timeoutMs);
+  await gone;
+  clearTimeout(timer);
+  return { received: Buffer.concat(parts), ending, localPort };
+}

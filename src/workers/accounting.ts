@@ -1,0 +1,45 @@
+/**
+ * What a dead worker leaves in the primary's books. Its last snapshot
+ * balances (`accepted = active + sum(closed)`, `received = sent + discarded
+ * + buffered`); when the process dies, its open connections die with it and
+ * its queued bytes are never sent, so they are booked as closed
+ * (`worker_died`) and discarded. The sums then balance at every scrape, and
+ * no counter goes backwards.
+ */
+import type { ShutdownSummary } from "../echo/server.ts";
+import type { EchoStats, ListenerStats, StreamKind } from "../echo/stats.ts";
+import { STREAM_KINDS } from "../echo/stats.ts";
+
+/** The counters a dead worker's last snapshot leaves behind, with its gauges settled. */
+export function bookDeadWorker(last: ListenerStats): ListenerStats {
+  const stream: Partial<Record<StreamKind, EchoStats>> = {};
+  for (const kind of STREAM_KINDS) {
+    const stats = last.stream[kind];
+    if (stats === undefined) continue;
+    stream[kind] = {
+      ...stats,
+      closed: { ...stats.closed, worker_died: stats.closed.worker_died + stats.active },
+      discardedBytes: stats.discardedBytes + stats.bufferedBytes,
+      active: 0,
+      bufferedBytes: 0,
+      // A limit belongs to a running process; its successor brings its own.
+      maxConnections: 0,
+    };
+  }
+  return { stream, udp: last.udp };
+}
+
+/** The daemon's shutdown summary: the workers' own, plus the bytes of workers that died before. */
+export function addSummaries(
+  before: EchoStats,
+  summaries: readonly ShutdownSummary[],
+): ShutdownSummary {
+  const sum = (key: keyof ShutdownSummary) => summaries.reduce((n, s) => n + s[key], 0);
+  return {
+    drained: sum("drained"),
+    cut: sum("cut"),
+    receivedBytes: before.receivedBytes + sum("receivedBytes"),
+    sentBytes: before.sentBytes + sum("sentBytes"),
+    discardedBytes: before.discardedBytes + sum("discardedBytes"),
+  };
+}

@@ -1,0 +1,27 @@
+/**
+ * The configuration one worker process runs with: its share of the
+ * daemon-wide limits, the ports worker 0 bound, and the listeners that only
+ * worker 0 can hold (a Unix socket path and a UDP port cannot be shared).
+ */
+import type { Config } from "../config.ts";
+import type { WorkerPorts } from "./protocol.ts";
+
+/** Splits a daemon-wide limit over the workers, the remainder to the first ones. */
+export function connectionShare(maxConnections: number, workers: number, id: number): number {
+  return Math.floor(maxConnections / workers) + (id < maxConnections % workers ? 1 : 0);
+}
+
+/** The configuration one worker runs with: its share of the limits, the shared ports. */
+export function workerConfig(config: Config, id: number, ports: WorkerPorts | null): Config {
+  return {
+    ...config,
+    port: ports?.tcp ?? config.port,
+    tlsPort: ports?.tls ?? config.tlsPort,
+    maxConnections: connectionShare(config.maxConnections, config.workers, id),
+    // Connections from one address spread over the workers too (the kernel hashes the
+    // whole 4-tuple), so each worker allows its share, rounded up.
+    maxConnectionsPerIp: Math.ceil(config.maxConnectionsPerIp / config.workers),
+    unix: id === 0 ? config.unix : null,
+    udpPort: id === 0 ? (ports?.udp ?? config.udpPort) : null,
+  };
+}
