@@ -10,8 +10,10 @@
  * ones: past the mark, echod stops reading, so a delayed or throttled echo
  * never grows memory beyond the per-connection bound.
  */
+
 import type { SocketHandler } from "bun";
 import type { Config } from "../config.ts";
+import { createLimitedWarning } from "../log-limit.ts";
 import { appendCoalesced, type BlockHolder, dropBlock } from "./coalesce.ts";
 import { type Connection, type EchoSocket, flush, writeOrQueue } from "./connection.ts";
 import {
@@ -143,6 +145,11 @@ export function createShapedHandlers(
   plan: ShapingPlan,
 ): SocketHandler<Connection> {
   const { stats, highWater, lowWater } = ctx;
+  const tooLarge = createLimitedWarning(
+    ctx.log,
+    "connections closed: message over --max-message-size",
+    "closed",
+  );
 
   /**
    * Sends one chunk, or a run of `messages` whole messages, into the fault
@@ -211,6 +218,7 @@ export function createShapedHandlers(
       stats.discardedBytes += chunk.length + before - batch.bytes;
       framer.end();
       shape.cut ??= "message_too_large";
+      tooLarge({ framing: plan.framing, maxMessageSize: plan.maxMessageSize });
     }
     const { runs, counts } = batch;
     for (let i = 0; i < runs.length; i++) {

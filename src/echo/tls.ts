@@ -7,12 +7,14 @@
  * stays in use). It also makes the listener's handshake handler, which
  * counts and logs refused client certificates.
  */
+
 import { createPrivateKey, X509Certificate } from "node:crypto";
 import { readFileSync } from "node:fs";
 import type { TLSOptions } from "bun";
 import type { Config } from "../config.ts";
 import { EchodError } from "../errors.ts";
 import type { Logger } from "../log.ts";
+import { createLimitedWarning } from "../log-limit.ts";
 import type { EchoSocket } from "./connection.ts";
 
 export interface TlsFiles {
@@ -101,23 +103,13 @@ export type HandshakeHandler = (
  */
 export function createHandshakeHandler(log: Logger, verifiesClients: boolean): HandshakeHandler {
   const debug = log.isLevelEnabled("debug");
-  let failed = 0;
-  let lastLog = Number.NEGATIVE_INFINITY;
-  let lastError = "";
-  let timer: ReturnType<typeof setTimeout> | null = null;
-  const report = () => {
-    timer = null;
-    if (failed === 0) return;
-    log.warn({ failed, error: lastError }, "tls handshakes failed");
-    failed = 0;
-    lastLog = performance.now();
-  };
+  const warn = createLimitedWarning(log, "tls handshakes failed", "failed");
   return (socket, success, authorizationError) => {
     if (success && (authorizationError === null || !verifiesClients)) return;
     // Bun closes the socket after this; the reason is counted when it does.
     if (socket.data !== undefined) socket.data.reason ??= "tls_handshake_failed";
     const code = (authorizationError as { code?: string } | null)?.code;
-    lastError = authorizationError
+    const lastError = authorizationError
       ? `${code ? `${code}: ` : ""}${authorizationError.message}`
       : "handshake failed";
     if (debug) {
@@ -126,12 +118,6 @@ export function createHandshakeHandler(log: Logger, verifiesClients: boolean): H
         "tls handshake failed",
       );
     }
-    failed++;
-    const now = performance.now();
-    if (now - lastLog >= 1000) report();
-    else if (timer === null) {
-      timer = setTimeout(report, 1000 - (now - lastLog));
-      timer.unref?.();
-    }
+    warn({ error: lastError });
   };
 }

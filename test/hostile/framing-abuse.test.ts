@@ -144,6 +144,12 @@ async function runAttacks(
       `bytes received ${received}, sent ${sent}, discarded ${discarded}; ${outcomes.join("; ")}`,
   );
   expect(tooLarge).toBe(offenders);
+  // Logged at warn, at most once a second, counting every offender.
+  const warned = () =>
+    echod.lines
+      .filter((l) => l.msg === "connections closed: message over --max-message-size")
+      .reduce((n, l) => n + Number(l.closed), 0);
+  expect(await waitFor(() => warned() === offenders, 3000)).toBe(true);
   expect(messages).toBe(good.messages + attacks.reduce((n, a) => n + a.messages, 0));
   // Every byte read is accounted for: echoed or discarded, none left held.
   expect(received).toBe(sent + discarded);
