@@ -208,10 +208,11 @@ describe("listen failures", () => {
   });
 
   test("a privileged port without permission exits 1 naming host and port", async () => {
-    // As root, drop to nobody for this one run, as an unprivileged user would start echod.
+    // As root, drop the one capability that allows it for this run. Not the user:
+    // a checkout under a 0700 directory (root's home) would be unreadable to nobody.
     const asUser =
       process.getuid?.() === 0
-        ? ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+        ? ["setpriv", "--inh-caps=-net_bind_service", "--bounding-set=-net_bind_service"]
         : [];
     const proc = Bun.spawn(
       [...asUser, process.execPath, MAIN, "80", "--host", "127.0.0.1", "--no-metrics"],
