@@ -4,14 +4,17 @@
  * installs signal handlers and exits the process. Everything else is a
  * library that the tests and the bench call directly.
  */
+import { formatAddress } from "./address.ts";
 import { type AdminServer, startAdminServer } from "./admin/server.ts";
 import { parseCli } from "./cli.ts";
 import { type Config, resolveConfig } from "./config.ts";
 import { EchodError } from "./errors.ts";
-import { createLogger, type Logger } from "./log.ts";
-import { createMetrics, type MetricsRegistries } from "./metrics.ts";
+import { createLogger } from "./log.ts";
+import { createMetrics, type MetricsRegistries } from "./metrics/registry.ts";
+import type { MetricsSource } from "./metrics/source.ts";
 import { installProcessGuard } from "./process-guard.ts";
-import { type EchoRuntime, startRuntime } from "./runtime.ts";
+import { type Runtime, startRuntime } from "./runtime/start.ts";
+import { reloadTlsLogged } from "./runtime/tls-reload.ts";
 
 async function main(argv: readonly string[]): Promise<number> {
   const cli = parseCli(argv, process.env);
@@ -36,7 +39,7 @@ async function serve(config: Config): Promise<number> {
   const ready = () => !shuttingDown && echo.ready();
   let admin: AdminServer | null = null;
   if (config.metrics) {
-    const metrics = createMetrics({ ...bind(echo), ready });
+    const metrics = createMetrics(metricsSource(echo, ready));
     await warmUp(metrics);
     try {
       admin = await startAdminServer({
@@ -46,7 +49,7 @@ async function serve(config: Config): Promise<number> {
         ready,
         log,
         live: () => echo.live(),
-        ...(echo.refresh ? { refresh: () => echo.refresh?.() ?? Promise.resolve() } : {}),
+        refresh: () => echo.refresh(),
       });
     } catch (error) {
       await echo.stop();
@@ -62,7 +65,7 @@ async function serve(config: Config): Promise<number> {
       if (signals > 1) {
         log.warn({ signal }, "second signal: exiting at once");
         // Workers would drain on as orphans for up to --shutdown-timeout: take them down too.
-        echo.abort?.();
+        echo.abort();
         process.exit(1);
       }
       // Not-ready first, so that load balancers stop sending new clients, then drain.
@@ -80,14 +83,14 @@ async function serve(config: Config): Promise<number> {
     process.on("SIGTERM", onSignal);
     process.on("SIGINT", onSignal);
   });
-  process.on("SIGHUP", () => void reloadTls(echo, log));
+  process.on("SIGHUP", () => void reloadTlsLogged(echo.reloadTls, log));
   log.info(
     {
       config,
-      echo: address(config.host, echo.port),
-      listeners: echo.listeners(),
+      echo: formatAddress(config.host, echo.port),
+      listeners: echo.addresses(),
       ...(config.workers > 1 ? { workers: echo.pids() } : {}),
-      ...(admin ? { admin: address(config.metricsHost, admin.port) } : {}),
+      ...(admin ? { admin: formatAddress(config.metricsHost, admin.port) } : {}),
     },
     "echod listening",
   );
@@ -97,10 +100,10 @@ async function serve(config: Config): Promise<number> {
 /**
  * Renders the metrics a few hundred times before the first scrape: a scrape
  * every few seconds never gets the rendering code hot on its own, and cold
- * it costs several times as much event-loop time (bench/metrics-overhead.ts).
+ * it costs several times as much event-loop time (bench/studies/metrics-overhead.ts).
  * The echo listeners are already open, so it yields to the event loop after
  * each render: run in one go, the 300 renders held up the first connections
- * for 170-245 ms (bench/experiments/first-echo.ts, bench/NOTES.md).
+ * for 170-245 ms (bench/studies/first-echo.ts, bench/NOTES.md).
  */
 async function warmUp(metrics: MetricsRegistries): Promise<void> {
   for (let i = 0; i < 300; i++) {
@@ -110,30 +113,15 @@ async function warmUp(metrics: MetricsRegistries): Promise<void> {
   }
 }
 
-/** The runtime's readers as plain functions for the metrics source. */
-function bind(echo: EchoRuntime) {
+/** What the metrics read: the runtime, not ready once shutdown has begun. */
+function metricsSource(echo: Runtime, ready: () => boolean): MetricsSource {
   return {
     stats: () => echo.stats(),
+    listenerStats: () => echo.listenerStats(),
     resources: () => echo.resources(),
     workers: () => echo.workers(),
-    listeners: () => echo.listenerStats(),
+    ready,
   };
-}
-
-/** SIGHUP: re-read the TLS files. A bad file is logged and the old certificate stays. */
-async function reloadTls(echo: EchoRuntime, log: Logger): Promise<void> {
-  if (echo.reloadTls === undefined) return;
-  try {
-    // With workers this waits for each one's answer: "reloaded" only if all of them did.
-    await echo.reloadTls();
-    log.info("tls certificate reloaded");
-  } catch (error) {
-    log.error({ err: (error as Error).message }, "tls reload failed; keeping the old certificate");
-  }
-}
-
-function address(host: string, port: number): string {
-  return host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
 main(process.argv.slice(2)).then(

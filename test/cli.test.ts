@@ -8,24 +8,19 @@
  */
 import { describe, expect, test } from "bun:test";
 import net from "node:net";
-import { envName, OPTIONS, parseCli } from "../src/cli.ts";
+import { parseCli } from "../src/cli.ts";
 import { type Config, DEFAULTS, resolveConfig } from "../src/config.ts";
-import { EchodError } from "../src/errors.ts";
+import { envName, OPTIONS, shownDefault } from "../src/options.ts";
 import { VERSION } from "../src/version.ts";
 import { MAIN, runEchod, spawnEchod } from "./helpers/spawn-echod.ts";
+import { expectRefusedRun, PORT, rejection } from "./helpers/usage.ts";
 
 /** The one-line usage error that parsing `argv` (and `env`) ends in; fails the test if it is accepted. */
-function rejection(argv: string[], env: Record<string, string> = {}): string {
-  try {
+function refusal(argv: string[], env: Record<string, string> = {}): string {
+  return rejection(`echod ${argv.join(" ")}`, () => {
     const cli = parseCli(argv, env);
     if (cli.kind !== "output") resolveConfig(cli.options, cli.labels);
-  } catch (error) {
-    if (error instanceof EchodError && error.code === "E_USAGE" && error.exitCode === 2) {
-      return error.message;
-    }
-    throw error;
-  }
-  throw new Error(`accepted: echod ${argv.join(" ")}`);
+  });
 }
 
 /** The config that parsing `argv` (and `env`) gives. */
@@ -34,8 +29,6 @@ function configOf(argv: string[], env: Record<string, string> = {}): Config {
   if (cli.kind === "output") throw new Error(`printed instead: ${cli.text}`);
   return resolveConfig(cli.options, cli.labels);
 }
-
-const PORT = "must be a decimal integer from 0 to 65535";
 
 const BAD_INPUT: [string[], string][] = [
   [["--bogus"], "unknown option --bogus (see echod --help)"],
@@ -89,6 +82,10 @@ const BAD_INPUT: [string[], string][] = [
     ["--metrics-port", "7007"],
     'invalid --metrics-port "7007": the admin server cannot share the echo port (--port 7007)',
   ],
+  [
+    ["7007", "--tls-port", "7007", "--tls-cert", "c", "--tls-key", "k"],
+    'invalid --tls-port "7007": cannot share the TCP echo port (PORT)',
+  ],
   [["7007", "extra"], 'unexpected argument "extra"'],
   [["healthcheck", "now"], 'unexpected argument "now"'],
 ];
@@ -96,18 +93,16 @@ const BAD_INPUT: [string[], string][] = [
 describe("bad input", () => {
   for (const [args, message] of BAD_INPUT) {
     test(`echod ${args.join(" ")} is a usage error with one line naming the value`, () => {
-      const got = rejection(args);
+      const got = refusal(args);
       console.log(got);
       expect(got).toBe(message);
     });
   }
 
   test("a bad value from the environment names the variable", async () => {
-    const { code, stderr } = await runEchod([], { ECHOD_MAX_BUFFER: "huge" });
-    expect(code).toBe(2);
-    expect(stderr.trim()).toBe(
-      'echod: invalid ECHOD_MAX_BUFFER "huge": must be a size such as 65536, 64KiB or 1MiB',
-    );
+    const line =
+      'echod: invalid ECHOD_MAX_BUFFER "huge": must be a size such as 65536, 64KiB or 1MiB';
+    await expectRefusedRun([], { ECHOD_MAX_BUFFER: "huge" }, line);
   });
 });
 
@@ -132,14 +127,14 @@ describe("each option is given once", () => {
   ];
   for (const [args, message] of REPEATED) {
     test(`echod ${args.join(" ")} is a usage error naming the flag`, () => {
-      const got = rejection(args);
+      const got = refusal(args);
       console.log(got);
       expect(got).toBe(`${message}: give each option once`);
     });
   }
 
   test("after --, a repeated flag is a plain argument, not a second flag", () => {
-    const got = rejection(["--port", "1", "--", "--port"]);
+    const got = refusal(["--port", "1", "--", "--port"]);
     console.log(got);
     expect(got).toBe('unexpected argument "--port"');
   });
@@ -169,8 +164,8 @@ describe("switches: --x, --no-x, --x=true|false, ECHOD_X=true|false and nothing 
   for (const text of ["maybe", "yes", "no", "1", "0", "on", "False", ""]) {
     test(`${JSON.stringify(text)} is a usage error as a flag and as a variable`, () => {
       for (const [flag, env] of SWITCHES) {
-        const fromFlag = rejection([`--${flag}=${text}`]);
-        const fromEnv = rejection([], { [env]: text });
+        const fromFlag = refusal([`--${flag}=${text}`]);
+        const fromEnv = refusal([], { [env]: text });
         console.log(`${fromFlag} | ${fromEnv}`);
         expect(fromFlag).toBe(`invalid --${flag} ${JSON.stringify(text)}: must be true or false`);
         expect(fromEnv).toBe(`invalid ${env} ${JSON.stringify(text)}: must be true or false`);
@@ -190,7 +185,7 @@ describe("switches: --x, --no-x, --x=true|false, ECHOD_X=true|false and nothing 
   });
 
   test("a word after a switch is the PORT argument, and its error says so", () => {
-    const got = rejection(["--metrics", "maybe"]);
+    const got = refusal(["--metrics", "maybe"]);
     console.log(got);
     expect(got).toBe(`invalid PORT "maybe": ${PORT}`);
   });
@@ -234,11 +229,19 @@ describe("help and version", () => {
   test("--help lists every option with its default and its environment variable", async () => {
     const { code, stdout } = await runEchod(["--help"]);
     expect(code).toBe(0);
-    for (const option of OPTIONS) {
-      const line = stdout.slice(stdout.indexOf(`--${option.flag} `));
-      expect(stdout).toContain(`--${option.flag}`);
-      expect(line.replace(/\s+/g, " ")).toContain(`[env: ${envName(option.flag)}]`);
-    }
+    // Each option's entry runs from its line to the next option's (--help keeps the table's order);
+    // an entry's line starts with `  -p, --port` or `      --host`, a wrapped line with more spaces.
+    const entryStart = (flag: string, alias?: string) =>
+      stdout.indexOf(`\n  ${alias === undefined ? "    " : `-${alias}, `}--${flag} `);
+    OPTIONS.forEach((option, i) => {
+      const next = OPTIONS[i + 1];
+      const start = entryStart(option.flag, option.alias);
+      const end = next === undefined ? undefined : entryStart(next.flag, next.alias);
+      const entry = stdout.slice(start, end).replace(/\s+/g, " ");
+      expect(start).toBeGreaterThan(-1);
+      expect(entry).toContain(`[env: ${envName(option.flag)}]`);
+      expect(entry).toContain(`[default: ${shownDefault(option)}]`);
+    });
     expect(stdout).toContain(`[default: ${DEFAULTS.port}]`);
     expect(stdout).toContain("[default: 1MiB]");
   });

@@ -6,79 +6,60 @@
  */
 import { describe, expect, test } from "bun:test";
 import { type Config, type RawOptions, resolveConfig } from "../src/config.ts";
-import { EchodError } from "../src/errors.ts";
+import { OPTIONS } from "../src/options.ts";
+import {
+  COUNT,
+  DELAY,
+  FRACTION,
+  MODE,
+  PORT,
+  rejection,
+  SECONDS,
+  SIZE,
+  WORKERS,
+} from "./helpers/usage.ts";
 
 type Labels = { readonly [K in keyof Config]?: string };
 
 /** The usage error `resolveConfig` throws for these options (fails the test if it accepts them). */
-function rejection(raw: RawOptions, labels: Labels = {}): string {
-  try {
-    resolveConfig(raw, labels);
-  } catch (error) {
-    if (error instanceof EchodError && error.code === "E_USAGE" && error.exitCode === 2) {
-      return error.message;
-    }
-    throw error;
-  }
-  throw new Error(`accepted ${JSON.stringify(raw)}`);
+function refusal(raw: RawOptions, labels: Labels = {}): string {
+  return rejection(JSON.stringify(raw), () => resolveConfig(raw, labels));
 }
 
-const PORT = "must be a decimal integer from 0 to 65535";
-const SIZE = "must be a size such as 65536, 64KiB or 1MiB";
-const SECONDS = "must be a non-negative number of seconds (or 250ms, 2m)";
-const FRACTION = "must be a decimal number from 0 to 1, such as 0.25";
-const DELAY = "must be milliseconds, optionally with jitter: 200 or 200:50";
-
-const NOT_DECIMAL: [RawOptions, string][] = [
-  [{ port: "0x50" }, `invalid --port "0x50": ${PORT}`],
-  [{ port: "1e3" }, `invalid --port "1e3": ${PORT}`],
-  [{ port: " 80" }, `invalid --port " 80": ${PORT}`],
-  [{ port: "80 " }, `invalid --port "80 ": ${PORT}`],
-  [{ port: "080" }, `invalid --port "080": ${PORT}`],
-  [{ port: "+80" }, `invalid --port "+80": ${PORT}`],
-  [{ port: "" }, `invalid --port "": ${PORT}`],
-  [{ metricsPort: "0o17" }, `invalid --metrics-port "0o17": ${PORT}`],
-  [{ udpPort: " 9007" }, `invalid --udp-port " 9007": ${PORT}`],
-  [
-    { maxConnections: "1e4" },
-    'invalid --max-connections "1e4": must be a decimal integer of at least 1',
-  ],
-  [
-    { udpRateLimit: "0x10" },
-    'invalid --udp-rate-limit "0x10": must be a decimal integer of at least 0',
-  ],
-  [{ workers: "0x2" }, 'invalid --workers "0x2": must be auto or a decimal integer from 1 to 256'],
-  [{ workers: "2.0" }, 'invalid --workers "2.0": must be auto or a decimal integer from 1 to 256'],
-  [{ maxBuffer: "1e3" }, `invalid --max-buffer "1e3": ${SIZE}`],
-  [{ maxBuffer: "0x400" }, `invalid --max-buffer "0x400": ${SIZE}`],
-  [{ maxBuffer: " 64KiB" }, `invalid --max-buffer " 64KiB": ${SIZE}`],
-  [{ maxBuffer: "64 KiB" }, `invalid --max-buffer "64 KiB": ${SIZE}`],
-  [{ maxBuffer: "2048.5" }, `invalid --max-buffer "2048.5": ${SIZE}`],
-  [{ closeAfter: "0.5" }, `invalid --close-after "0.5": ${SIZE}`],
-  [{ slice: ".5KiB" }, `invalid --slice ".5KiB": ${SIZE}`],
-  [{ idleTimeout: "1e3" }, `invalid --idle-timeout "1e3": ${SECONDS}`],
-  [{ idleTimeout: ".5" }, `invalid --idle-timeout ".5": ${SECONDS}`],
-  [{ shutdownTimeout: "10 " }, `invalid --shutdown-timeout "10 ": ${SECONDS}`],
-  [{ faultRate: "0x1" }, `invalid --fault-rate "0x1": ${FRACTION}`],
-  [{ faultRate: ".5" }, `invalid --fault-rate ".5": ${FRACTION}`],
-  [{ faultRate: "1e-1" }, `invalid --fault-rate "1e-1": ${FRACTION}`],
-  [{ faultRate: "1.5" }, `invalid --fault-rate "1.5": ${FRACTION}`],
-  [{ faultRate: "" }, `invalid --fault-rate "": ${FRACTION}`],
-  [{ faultRate: " 0.5" }, `invalid --fault-rate " 0.5": ${FRACTION}`],
-  [{ delay: " 5" }, `invalid --delay " 5": ${DELAY}`],
-  [{ delay: "0x10" }, `invalid --delay "0x10": ${DELAY}`],
-  [{ delay: "1e2:5" }, `invalid --delay "1e2:5": ${DELAY}`],
-  [{ delay: "100:5:5" }, `invalid --delay "100:5:5": ${DELAY}`],
-  [{ unixMode: " 0600" }, 'invalid --unix-mode " 0600": must be an octal file mode such as 0660'],
+/** Per flag, why it refuses a number and the forms it refuses: each message is `invalid --flag "value": why`. */
+const NOT_DECIMAL: [string, string, string[]][] = [
+  ["port", PORT, ["0x50", "1e3", " 80", "80 ", "080", "+80", ""]],
+  ["metrics-port", PORT, ["0o17"]],
+  ["udp-port", PORT, [" 9007"]],
+  ["max-connections", "must be a decimal integer of at least 1", ["1e4"]],
+  ["udp-rate-limit", COUNT, ["0x10"]],
+  ["workers", WORKERS, ["0x2", "2.0"]],
+  ["max-buffer", SIZE, ["1e3", "0x400", " 64KiB", "64 KiB", "2048.5"]],
+  ["close-after", SIZE, ["0.5"]],
+  ["slice", SIZE, [".5KiB"]],
+  ["idle-timeout", SECONDS, ["1e3", ".5"]],
+  ["shutdown-timeout", SECONDS, ["10 "]],
+  ["fault-rate", FRACTION, ["0x1", ".5", "1e-1", "1.5", "", " 0.5"]],
+  ["delay", DELAY, [" 5", "0x10", "1e2:5", "100:5:5"]],
+  ["unix-mode", MODE, [" 0600"]],
 ];
 
+/** The option set by `--flag`, as `resolveConfig` takes it. */
+function keyOf(flag: string): keyof RawOptions {
+  const option = OPTIONS.find((o) => o.flag === flag);
+  if (option === undefined) throw new Error(`no option --${flag}`);
+  return option.key;
+}
+
 describe("numbers are plain decimals", () => {
-  for (const [raw, message] of NOT_DECIMAL) {
-    test(`${JSON.stringify(raw)} is refused`, () => {
-      const got = rejection(raw);
-      console.log(got);
-      expect(got).toBe(message);
-    });
+  for (const [flag, why, values] of NOT_DECIMAL) {
+    for (const value of values) {
+      test(`--${flag} ${JSON.stringify(value)} is refused`, () => {
+        const got = refusal({ [keyOf(flag)]: value });
+        console.log(got);
+        expect(got).toBe(`invalid --${flag} "${value}": ${why}`);
+      });
+    }
   }
 
   test("decimal values, fractions and units still parse exactly", () => {
@@ -109,10 +90,10 @@ describe("numbers are plain decimals", () => {
 describe("switches take only true or false", () => {
   for (const value of ["maybe", "yes", "no", "1", "0", "on", "TRUE", " true", ""]) {
     test(`metrics ${JSON.stringify(value)} is refused, from a flag or the environment`, () => {
-      expect(rejection({ metrics: value })).toBe(
+      expect(refusal({ metrics: value })).toBe(
         `invalid --metrics ${JSON.stringify(value)}: must be true or false`,
       );
-      expect(rejection({ logData: value }, { logData: "ECHOD_LOG_DATA" })).toBe(
+      expect(refusal({ logData: value }, { logData: "ECHOD_LOG_DATA" })).toBe(
         `invalid ECHOD_LOG_DATA ${JSON.stringify(value)}: must be true or false`,
       );
     });
@@ -128,13 +109,13 @@ describe("switches take only true or false", () => {
 
 describe("a message names what the user set", () => {
   test("the admin port clash names ECHOD_METRICS_PORT when it came from the environment", () => {
-    expect(rejection({ metricsPort: "7007" }, { metricsPort: "ECHOD_METRICS_PORT" })).toBe(
+    expect(refusal({ metricsPort: "7007" }, { metricsPort: "ECHOD_METRICS_PORT" })).toBe(
       'invalid ECHOD_METRICS_PORT "7007": the admin server cannot share the echo port (--port 7007)',
     );
   });
 
   test("and names ECHOD_PORT for the other side of the clash", () => {
-    const message = rejection(
+    const message = refusal(
       { port: "9000", metricsPort: "9000" },
       { port: "ECHOD_PORT", metricsPort: "ECHOD_METRICS_PORT" },
     );
@@ -145,31 +126,90 @@ describe("a message names what the user set", () => {
   });
 
   test("the admin port clash names --metrics-port when it came from the command line", () => {
-    expect(rejection({ metricsPort: "7007" })).toBe(
+    expect(refusal({ metricsPort: "7007" })).toBe(
       'invalid --metrics-port "7007": the admin server cannot share the echo port (--port 7007)',
     );
   });
 
   test("TLS and fault combinations name the variables too", () => {
     expect(
-      rejection(
+      refusal(
         { tlsPort: "8443", tlsCert: "c.pem" },
         { tlsPort: "ECHOD_TLS_PORT", tlsCert: "ECHOD_TLS_CERT" },
       ),
     ).toBe('invalid ECHOD_TLS_PORT "8443": needs --tls-key (and ECHOD_TLS_CERT)');
-    expect(rejection({ tlsCa: "ca.pem" }, { tlsCa: "ECHOD_TLS_CA" })).toBe(
+    expect(refusal({ tlsCa: "ca.pem" }, { tlsCa: "ECHOD_TLS_CA" })).toBe(
       'invalid ECHOD_TLS_CA "ca.pem": has no effect without --tls-port',
     );
     expect(
-      rejection(
+      refusal(
         { tlsPort: "9464", tlsCert: "c", tlsKey: "k", metricsPort: "9464", port: "1" },
         { metricsPort: "ECHOD_METRICS_PORT" },
       ),
     ).toBe('invalid --tls-port "9464": cannot share the admin port (ECHOD_METRICS_PORT)');
     expect(
-      rejection({ closeAfter: "50", resetAfter: "100" }, { closeAfter: "ECHOD_CLOSE_AFTER" }),
+      refusal({ closeAfter: "50", resetAfter: "100" }, { closeAfter: "ECHOD_CLOSE_AFTER" }),
     ).toBe(
       'invalid --reset-after "100": cannot be combined with ECHOD_CLOSE_AFTER 50: the first one reached ends the connection, the other never applies',
     );
+  });
+});
+
+describe("options that contradict one another", () => {
+  const CLASHES: [RawOptions, string][] = [
+    [{ tlsPort: "8443" }, 'invalid --tls-port "8443": needs --tls-cert (and --tls-key)'],
+    [
+      { tlsPort: "8443", tlsCert: "c.pem" },
+      'invalid --tls-port "8443": needs --tls-key (and --tls-cert)',
+    ],
+    [{ tlsCert: "c.pem" }, 'invalid --tls-cert "c.pem": has no effect without --tls-port'],
+    [{ tlsKey: "k.pem" }, 'invalid --tls-key "k.pem": has no effect without --tls-port'],
+    [{ tlsCa: "ca.pem" }, 'invalid --tls-ca "ca.pem": has no effect without --tls-port'],
+    [
+      { port: "7007", tlsPort: "7007", tlsCert: "c", tlsKey: "k" },
+      'invalid --tls-port "7007": cannot share the TCP echo port (--port)',
+    ],
+    [
+      { tlsPort: "9464", tlsCert: "c", tlsKey: "k" },
+      'invalid --tls-port "9464": cannot share the admin port (--metrics-port)',
+    ],
+    [
+      { closeAfter: "50", resetAfter: "100" },
+      'invalid --reset-after "100": cannot be combined with --close-after 50: the first one reached ends the connection, the other never applies',
+    ],
+    [
+      { workers: "4", maxConnections: "2" },
+      'invalid --max-connections "2": must be at least the number of workers (4): each worker gets a share',
+    ],
+    [
+      { port: "9000", metricsPort: "9000", host: "::", metricsHost: "127.0.0.1" },
+      'invalid --metrics-port "9000": the admin server cannot share the echo port (--port 9000)',
+    ],
+  ];
+  for (const [raw, message] of CLASHES) {
+    test(`${JSON.stringify(raw)} is refused naming both options`, () => {
+      expect(refusal(raw)).toBe(message);
+    });
+  }
+
+  test("the same port is fine where it cannot clash", () => {
+    const config = (raw: RawOptions) => resolveConfig(raw);
+    // Distinct addresses, the admin server off, or the kernel choosing (0) each avoid a clash.
+    expect(
+      config({ port: "9000", metricsPort: "9000", host: "127.0.0.1", metricsHost: "127.0.0.2" })
+        .metricsPort,
+    ).toBe(9000);
+    expect(config({ port: "9464", metrics: "false" }).port).toBe(9464);
+    expect(config({ port: "0", metricsPort: "0" }).port).toBe(0);
+    expect(
+      config({ port: "0", tlsPort: "0", metricsPort: "0", tlsCert: "c", tlsKey: "k" }).tlsPort,
+    ).toBe(0);
+    expect(config({ tlsPort: "9464", tlsCert: "c", tlsKey: "k", metrics: "false" }).tlsPort).toBe(
+      9464,
+    );
+  });
+
+  test("the result is frozen", () => {
+    expect(Object.isFrozen(resolveConfig({ port: "1" }))).toBe(true);
   });
 });

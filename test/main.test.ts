@@ -3,27 +3,19 @@
  * graceful shutdown on SIGTERM mid-transfer, the second signal, and what the
  * logs say. Each test owns its child process and kills it at the end.
  */
-import { afterEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { freePort, waitForPort } from "../bench/ports.ts";
-import { connect, randomPayload, sha256 } from "./helpers/net-client.ts";
-import { type Echod, MAIN, ROOT, spawnEchod } from "./helpers/spawn-echod.ts";
+import { freePort, waitForPort } from "../bench/common/ports.ts";
+import { connect, randomPayload, readToEnd, sha256 } from "./helpers/net-client.ts";
+import { type Echod, LOOPBACK, MAIN, ROOT, spawnKilledAfterEach } from "./helpers/spawn-echod.ts";
 
-const BASE = ["0", "--host", "127.0.0.1", "--no-metrics"];
-let running: Echod[] = [];
+const spawnEchod = spawnKilledAfterEach();
 
-async function start(args: string[] = []): Promise<Echod> {
-  const echod = await spawnEchod([...BASE, ...args]);
-  running.push(echod);
-  return echod;
+function start(args: string[] = []): Promise<Echod> {
+  return spawnEchod([...LOOPBACK, ...args]);
 }
-
-afterEach(() => {
-  for (const e of running) e.proc.kill("SIGKILL");
-  running = [];
-});
 
 function sh(script: string, timeoutMs = 60_000): Promise<{ code: number; stdout: string }> {
   const proc = Bun.spawn(["bash", "-c", script], {
@@ -112,14 +104,8 @@ describe("graceful shutdown", () => {
     await Bun.sleep(300);
     echod.kill("SIGTERM");
     await echod.waitForLine((l) => l.msg === "shutting down");
-    const parts: Buffer[] = [];
-    socket.on("data", (d: Buffer) => parts.push(d));
-    socket.on("error", () => {});
-    socket.resume();
-    await new Promise((r) => socket.once("end", r));
-    socket.destroy();
+    const received = await readToEnd(socket);
     expect(await echod.exited).toBe(0);
-    const received = Buffer.concat(parts);
     const summary = echod.lines.find((l) => l.msg === "echod stopped") as Record<string, number>;
     // It stopped reading at SIGTERM, so it got part of the payload, and sent all of that part back.
     expect(received.length).toBeGreaterThan(0);

@@ -1,69 +1,145 @@
 /**
- * The listener, framing and fault options on the real command line: each
- * bad value, and each contradictory combination, exits 2 with one line
- * naming the option and the value; good values reach the config.
+ * The options table (src/options.ts): each option has one flag, one
+ * variable and a default its own parser accepts; each parser refuses a bad
+ * value with one line naming the option and the value (in process, through
+ * the table, as resolveConfig calls it). Two cases still run the real
+ * command line, to show the line reaches stderr with exit 2.
  */
 import { describe, expect, test } from "bun:test";
+import { availableParallelism } from "node:os";
 import { resolveConfig } from "../src/config.ts";
-import { expectUsageError, runEchod } from "./helpers/spawn-echod.ts";
+import { DEFAULTS, envName, OPTION_TABLE, OPTIONS, type OptionKey } from "../src/options.ts";
+import {
+  COUNT,
+  DELAY,
+  expectRefusedRun,
+  FRACTION,
+  HOST,
+  MODE,
+  PATH,
+  PORT,
+  rejection,
+  SIZE,
+  WORKERS,
+} from "./helpers/usage.ts";
 
-const BAD_INPUT: [string[], RegExp][] = [
-  [
-    ["--tls-port", "99999"],
-    /invalid --tls-port "99999": must be a decimal integer from 0 to 65535/,
-  ],
-  [["--tls-port", "8443"], /invalid --tls-port "8443": needs --tls-cert/],
-  [["--tls-port", "8443", "--tls-cert", "c.pem"], /invalid --tls-port "8443": needs --tls-key/],
-  [["--tls-cert", "c.pem"], /invalid --tls-cert "c.pem": has no effect without --tls-port/],
-  [["--tls-ca", "ca.pem"], /invalid --tls-ca "ca.pem": has no effect without --tls-port/],
-  [
-    ["7007", "--tls-port", "7007", "--tls-cert", "c", "--tls-key", "k"],
-    /invalid --tls-port "7007": cannot share the TCP echo port/,
-  ],
-  [["--unix-mode", "rw"], /invalid --unix-mode "rw": must be an octal file mode such as 0660/],
-  [["--unix-mode", "0999"], /invalid --unix-mode "0999"/],
-  [["--udp-port", "udp"], /invalid --udp-port "udp"/],
-  [["--udp-max-size", "70000"], /invalid --udp-max-size "70000": must be at most 65507 bytes/],
-  [["--udp-max-size", "0"], /invalid --udp-max-size "0": must be at least 1 bytes/],
-  [
-    ["--udp-rate-limit", "-1"],
-    /^echod: invalid --udp-rate-limit "-1": must be a decimal integer of at least 0$/,
-  ],
-  [["--udp-rate-limit", "fast"], /invalid --udp-rate-limit "fast"/],
-  [["--framing", "json"], /invalid --framing "json": must be one of none, line, length-prefixed/],
-  [["--max-message-size", "big"], /invalid --max-message-size "big"/],
-  [["--max-message-size", "5GiB"], /invalid --max-message-size "5GiB": must be at most/],
-  [["--delay", "soon"], /invalid --delay "soon": must be milliseconds, optionally with jitter/],
-  [["--delay", "100:"], /invalid --delay "100:"/],
-  [["--delay", "3600000:1"], /invalid --delay "3600000:1": must add up to at most 3600000 ms/],
-  [["--bandwidth", "fast"], /invalid --bandwidth "fast"/],
-  [["--slice", "-1"], /^echod: invalid --slice "-1": must be a size such as 65536, 64KiB or 1MiB$/],
-  [["--close-after", "x"], /invalid --close-after "x"/],
-  [
-    ["--close-after", "50", "--reset-after", "100"],
-    /invalid --reset-after "100": cannot be combined with --close-after 50/,
-  ],
-  [
-    ["--fault-rate", "1.5"],
-    /^echod: invalid --fault-rate "1.5": must be a decimal number from 0 to 1, such as 0.25$/,
-  ],
-  [["--fault-rate", "often"], /invalid --fault-rate "often"/],
-  [["--max-connections-per-ip", "some"], /invalid --max-connections-per-ip "some"/],
+/** The usage error the option's parser throws for `value` under its flag (fails the test if accepted). */
+function refusal(key: OptionKey, value: string): string {
+  const flag = `--${OPTION_TABLE[key].flag}`;
+  return rejection(`${flag} ${JSON.stringify(value)}`, () =>
+    OPTION_TABLE[key].parser.read(value, flag),
+  );
+}
+
+describe("the table", () => {
+  test("flags, aliases and variables are each unique, and each variable is ECHOD_ and the flag", () => {
+    const names = OPTIONS.flatMap((o) => [o.flag, ...(o.alias === undefined ? [] : [o.alias])]);
+    expect(new Set(names).size).toBe(names.length);
+    const vars = OPTIONS.map((o) => envName(o.flag));
+    expect(new Set(vars).size).toBe(vars.length);
+    expect(envName("max-connections-per-ip")).toBe("ECHOD_MAX_CONNECTIONS_PER_IP");
+    for (const o of OPTIONS) expect(o.flag).toMatch(/^[a-z]+(-[a-z]+)*$/);
+  });
+
+  test("every default is a value its own parser accepts unchanged", () => {
+    for (const o of OPTIONS) {
+      expect(o.parser.read(o.default, `--${o.flag}`)).toEqual(o.default);
+    }
+    expect(resolveConfig({})).toEqual(DEFAULTS);
+  });
+
+  test("the defaults, as a user meets them", () => {
+    console.log(JSON.stringify(DEFAULTS));
+    expect(DEFAULTS).toEqual({
+      port: 7007,
+      host: "0.0.0.0",
+      maxConnections: 10_000,
+      maxConnectionsPerIp: 0,
+      idleTimeout: 300,
+      maxBuffer: 1024 * 1024,
+      shutdownTimeout: 10,
+      shutdownDelay: 0,
+      workers: 1,
+      tlsPort: null,
+      tlsCert: null,
+      tlsKey: null,
+      tlsCa: null,
+      unix: null,
+      unixMode: 0o660,
+      udpPort: null,
+      udpMaxSize: 65_507,
+      udpRateLimit: 100,
+      framing: "none",
+      maxMessageSize: 1024 * 1024,
+      delay: { ms: 0, jitterMs: 0 },
+      bandwidth: 0,
+      slice: 0,
+      closeAfter: 0,
+      resetAfter: 0,
+      faultRate: 1,
+      metrics: true,
+      metricsPort: 9464,
+      metricsHost: "0.0.0.0",
+      logLevel: "info",
+      logFormat: "json",
+      logData: false,
+    });
+    expect(Object.isFrozen(DEFAULTS)).toBe(true);
+    expect(Object.isFrozen(DEFAULTS.delay)).toBe(true);
+  });
+
+  test("only metrics and log-data are switches; only port has a one-letter alias", () => {
+    expect(OPTIONS.filter((o) => o.switch).map((o) => o.flag)).toEqual(["metrics", "log-data"]);
+    expect(OPTIONS.filter((o) => o.alias !== undefined).map((o) => [o.flag, o.alias])).toEqual([
+      ["port", "p"],
+    ]);
+  });
+});
+
+/** Per option, why it refuses a value and the values it refuses: each message is `invalid --flag "value": why`. */
+const BAD_VALUES: [OptionKey, string, string[]][] = [
+  ["tlsPort", PORT, ["99999"]],
+  ["tlsCert", PATH, [" "]],
+  ["unix", PATH, ["  "]],
+  ["unixMode", MODE, ["rw", "0999"]],
+  ["udpPort", PORT, ["udp"]],
+  ["udpMaxSize", "must be at most 65507 bytes", ["70000"]],
+  ["udpMaxSize", "must be at least 1 bytes", ["0"]],
+  ["udpRateLimit", COUNT, ["-1", "fast"]],
+  ["framing", "must be one of none, line, length-prefixed", ["json"]],
+  ["maxMessageSize", SIZE, ["big"]],
+  ["maxMessageSize", "must be at most 4294967295 bytes", ["5GiB"]],
+  ["delay", DELAY, ["soon", "100:"]],
+  ["delay", "must add up to at most 3600000 ms (one hour)", ["3600000:1"]],
+  ["bandwidth", SIZE, ["fast"]],
+  ["slice", SIZE, ["-1"]],
+  ["closeAfter", SIZE, ["x"]],
+  ["faultRate", FRACTION, ["1.5", "often"]],
+  ["maxConnectionsPerIp", COUNT, ["some"]],
+  ["host", HOST, ["two words"]],
+  ["metricsHost", HOST, [""]],
+  ["workers", WORKERS, ["0", "257"]],
+  ["logLevel", "must be one of fatal, error, warn, info, debug, trace, silent", ["loud"]],
 ];
 
-describe("bad listener, framing and fault options", () => {
-  for (const [args, message] of BAD_INPUT) {
-    test(`echod ${args.join(" ")} exits 2 with one line naming the value`, async () => {
-      await expectUsageError(args, message);
-    });
+describe("bad listener, framing and fault values", () => {
+  for (const [key, why, values] of BAD_VALUES) {
+    const flag = `--${OPTION_TABLE[key].flag}`;
+    for (const value of values) {
+      test(`${flag} ${JSON.stringify(value)} is refused naming the flag and the value`, () => {
+        expect(refusal(key, value)).toBe(`invalid ${flag} "${value}": ${why}`);
+      });
+    }
   }
 
+  test("echod --udp-max-size 70000 exits 2 with that one line on stderr", async () => {
+    const line = 'echod: invalid --udp-max-size "70000": must be at most 65507 bytes';
+    await expectRefusedRun(["--udp-max-size", "70000"], {}, line);
+  });
+
   test("a bad value from the environment names the variable", async () => {
-    const { code, stderr } = await runEchod([], { ECHOD_FAULT_RATE: "2" });
-    expect(code).toBe(2);
-    expect(stderr.trim()).toBe(
-      'echod: invalid ECHOD_FAULT_RATE "2": must be a decimal number from 0 to 1, such as 0.25',
-    );
+    const line = `echod: invalid ECHOD_FAULT_RATE "2": ${FRACTION}`;
+    await expectRefusedRun([], { ECHOD_FAULT_RATE: "2" }, line);
   });
 });
 
@@ -94,5 +170,20 @@ describe("good values", () => {
     expect(config.faultRate).toBe(0.25);
     expect(config.maxMessageSize).toBe(4096);
     expect(config.tlsPort).toBeNull();
+  });
+
+  test("off, none and empty turn an optional listener off; [::1] is read as ::1", () => {
+    for (const off of ["off", "none", ""]) {
+      expect(resolveConfig({ udpPort: off, unix: off, tlsCa: off })).toMatchObject({
+        udpPort: null,
+        unix: null,
+        tlsCa: null,
+      });
+    }
+    expect(resolveConfig({ host: "[::1]" }).host).toBe("::1");
+    expect(resolveConfig({ unixMode: "600" }).unixMode).toBe(0o600);
+    expect(resolveConfig({ workers: "auto", maxConnections: "100000" }).workers).toBe(
+      availableParallelism(),
+    );
   });
 });

@@ -7,7 +7,7 @@
  * round, median and range), and the results file written next to the chart.
  */
 import Table from "cli-table3";
-import type { BenchResult } from "../aggregate.ts";
+import type { BenchResult } from "../harness/aggregate.ts";
 import type { Machine } from "./machine.ts";
 import type { Skipped } from "./servers.ts";
 

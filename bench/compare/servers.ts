@@ -10,7 +10,7 @@
 import { mkdirSync } from "node:fs";
 import { resolve } from "node:path";
 import type { Subprocess } from "bun";
-import { freePort } from "../ports.ts";
+import { freePort } from "../common/ports.ts";
 
 export const ROOT = resolve(import.meta.dir, "../..");
 const BASELINES = resolve(ROOT, "bench/baselines");
@@ -31,6 +31,7 @@ export interface Skipped {
   readonly reason: string;
 }
 
+/** Runs a build command; null when it worked, else what went wrong in one line. */
 function build(cmd: string[], cwd: string): string | null {
   const out = Bun.spawnSync(cmd, {
     cwd,
@@ -45,74 +46,68 @@ function build(cmd: string[], cwd: string): string | null {
     : `${cmd.join(" ")} failed: ${out.stderr.toString().trim().split("\n")[0]}`;
 }
 
+/** A compiled baseline: the command that runs `binary` once `cmd` has built it, or why it failed. */
+function built(binary: string, cmd: string[], cwd: string): string[] | string {
+  return build(cmd, cwd) ?? [binary, "0"];
+}
+
+/** A baseline server: it takes the port first and the listen address last. */
+export function baselineSpec(name: string, command: readonly string[]): ServerSpec {
+  return { name, command, hostFlag: null, metricsPort: null };
+}
+
 export { freePort };
 
 /** echod and every baseline that can be built here; the rest as skipped, with why. */
 export function prepareServers(): { servers: ServerSpec[]; skipped: Skipped[] } {
   mkdirSync(BIN, { recursive: true });
-  const servers: ServerSpec[] = [];
-  const skipped: Skipped[] = [];
   const metricsPort = freePort();
-  servers.push({
-    name: "echod",
-    command: [
-      process.execPath,
-      resolve(ROOT, "src/main.ts"),
-      "--port",
-      "0",
-      "--metrics-port",
-      String(metricsPort),
-      "--metrics-host",
-      "127.0.0.1",
-      "--log-level",
-      "info",
-    ],
-    hostFlag: "--host",
-    metricsPort,
-  });
+  const servers: ServerSpec[] = [
+    {
+      name: "echod",
+      command: [
+        process.execPath,
+        resolve(ROOT, "src/main.ts"),
+        "--port",
+        "0",
+        "--metrics-port",
+        String(metricsPort),
+        "--metrics-host",
+        "127.0.0.1",
+        "--log-level",
+        "info",
+      ],
+      hostFlag: "--host",
+      metricsPort,
+    },
+  ];
+  const skipped: Skipped[] = [];
+  /** A baseline's command, or the reason it is skipped. */
+  const add = (name: string, commandOrReason: readonly string[] | string) => {
+    if (typeof commandOrReason === "string") skipped.push({ name, reason: commandOrReason });
+    else servers.push(baselineSpec(name, commandOrReason));
+  };
 
   const node = Bun.which("node");
-  if (node)
-    servers.push({
-      name: "node",
-      command: [node, resolve(BASELINES, "node-echo.mjs"), "0"],
-      hostFlag: null,
-      metricsPort: null,
-    });
-  else skipped.push({ name: "node", reason: "node is not on PATH" });
+  add("node", node ? [node, resolve(BASELINES, "node-echo.mjs"), "0"] : "node is not on PATH");
 
   const go = Bun.which("go");
-  if (!go) {
-    skipped.push({ name: "go", reason: "go is not on PATH" });
-  } else {
-    const error = build(
-      [go, "build", "-o", resolve(BIN, "go-echo"), "main.go"],
-      resolve(BASELINES, "go-echo"),
-    );
-    if (error) skipped.push({ name: "go", reason: error });
-    else
-      servers.push({
-        name: "go",
-        command: [resolve(BIN, "go-echo"), "0"],
-        hostFlag: null,
-        metricsPort: null,
-      });
-  }
+  const goEcho = resolve(BIN, "go-echo");
+  add(
+    "go",
+    go
+      ? built(goEcho, [go, "build", "-o", goEcho, "main.go"], resolve(BASELINES, "go-echo"))
+      : "go is not on PATH",
+  );
 
   const cc = Bun.which("cc") ?? Bun.which("gcc") ?? Bun.which("clang");
-  if (!cc) {
-    skipped.push({ name: "c-epoll", reason: "no C compiler (cc, gcc, clang) on PATH" });
-  } else {
-    const error = build([cc, "-O2", "-o", resolve(BIN, "epoll-echo"), "epoll-echo.c"], BASELINES);
-    if (error) skipped.push({ name: "c-epoll", reason: error });
-    else
-      servers.push({
-        name: "c-epoll",
-        command: [resolve(BIN, "epoll-echo"), "0"],
-        hostFlag: null,
-        metricsPort: null,
-      });
-  }
+  const epollEcho = resolve(BIN, "epoll-echo");
+  add(
+    "c-epoll",
+    cc
+      ? built(epollEcho, [cc, "-O2", "-o", epollEcho, "epoll-echo.c"], BASELINES)
+      : "no C compiler (cc, gcc, clang) on PATH",
+  );
   return { servers, skipped };
 }
 

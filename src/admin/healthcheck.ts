@@ -4,6 +4,7 @@
  * Bun have no curl, so the HEALTHCHECK runs this with the same environment as
  * the daemon itself.
  */
+import { formatHost } from "../address.ts";
 import type { Config } from "../config.ts";
 
 const TIMEOUT_MS = 2000;
@@ -28,5 +29,5 @@ export async function runHealthcheck(config: Config): Promise<number> {
 function localHost(host: string): string {
   if (host === "0.0.0.0" || host === "") return "127.0.0.1";
   if (host === "::") return "[::1]";
-  return host.includes(":") ? `[${host}]` : host;
+  return formatHost(host);
 }

@@ -10,9 +10,11 @@
 import { lookup } from "node:dns/promises";
 import { isIP } from "node:net";
 import type { Server } from "bun";
+import { formatAddress } from "../address.ts";
 import { EchodError } from "../errors.ts";
+import { listenError } from "../listen-error.ts";
 import type { Logger } from "../log.ts";
-import { type MetricsRegistries, registryFor } from "../metrics.ts";
+import { type MetricsRegistries, registryFor } from "../metrics/registry.ts";
 
 export interface AdminOptions {
   readonly host: string;
@@ -44,9 +46,7 @@ const ALLOW = "GET, HEAD, OPTIONS";
  * cannot tell a bad --metrics-host from a busy port.
  */
 export async function startAdminServer(options: AdminOptions): Promise<AdminServer> {
-  const where = options.host.includes(":")
-    ? `[${options.host}]:${options.port}`
-    : `${options.host}:${options.port}`;
+  const where = formatAddress(options.host, options.port);
   await checkHost(options.host, where);
   const report = rateLimited(options.log);
   const failed = (error: unknown, request?: Request): Response => {
@@ -65,21 +65,8 @@ export async function startAdminServer(options: AdminOptions): Promise<AdminServ
       error: (error) => failed(error),
     });
   } catch (error) {
-    const code = (error as { code?: string }).code ?? "";
-    const why =
-      code === "EADDRINUSE"
-        ? "address already in use"
-        : code === "EACCES"
-          ? "permission denied"
-          : code === "EADDRNOTAVAIL"
-            ? "address not available on this machine"
-            : (error as Error).message;
     // An address that is not this machine's is bad configuration (2); a busy port is not (1).
-    throw new EchodError(
-      "E_LISTEN",
-      `cannot listen on ${where} (admin): ${why}`,
-      code === "EADDRNOTAVAIL" ? 2 : 1,
-    );
+    throw listenError("admin", where, error);
   }
   return {
     port: server.port ?? options.port,

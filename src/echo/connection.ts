@@ -6,7 +6,6 @@
  */
 import type { Socket } from "bun";
 import { appendCoalesced, type BlockHolder, dropBlock, RELEASE_AT, release } from "./coalesce.ts";
-import type { Shape } from "./shaping.ts";
 import type { CloseReason, EchoStats } from "./stats.ts";
 
 export interface Connection extends BlockHolder {
@@ -38,8 +37,11 @@ export interface Connection extends BlockHolder {
   remote: string;
   /** The peer's IP address when --max-connections-per-ip counts it, else null. */
   ip: string | null;
-  /** Framing and fault state, only on listeners with either turned on (see shaping.ts). */
-  shape: Shape | null;
+  /**
+   * Framing and fault state (faults/pipeline.ts), only on listeners with
+   * either turned on. Opaque here: this module knows no fault.
+   */
+  faults: object | null;
 }
 
 export type EchoSocket = Socket<Connection>;
@@ -48,7 +50,6 @@ export function createConnection(
   now: number,
   remote: string,
   ip: string | null = null,
-  shape: Shape | null = null,
 ): Connection {
   return {
     queue: [],
@@ -68,14 +69,40 @@ export function createConnection(
     lastActive: now,
     remote,
     ip,
-    shape,
+    faults: null,
   };
 }
 
 const EMPTY = new Uint8Array(0);
 
-/** Past this many consumed entries the queue array is compacted, so it never grows without bound. */
+/** Past this many consumed entries a queue array is compacted, so it never grows without bound. */
 const COMPACT_AFTER = 1024;
+
+/**
+ * Tidies a queue whose live entries start at `head`, after entries were
+ * taken from it: emptied (and its coalescing block dropped) when all were,
+ * compacted past COMPACT_AFTER consumed entries. `parallel` (such as due
+ * times) is kept in step. Returns the new head.
+ */
+export function tidyQueue(
+  holder: BlockHolder,
+  list: unknown[],
+  head: number,
+  parallel?: unknown[],
+): number {
+  if (head === list.length) {
+    list.length = 0;
+    if (parallel !== undefined) parallel.length = 0;
+    dropBlock(holder);
+    return 0;
+  }
+  if (head > COMPACT_AFTER) {
+    list.splice(0, head);
+    parallel?.splice(0, head);
+    return 0;
+  }
+  return head;
+}
 
 export function enqueue(conn: Connection, stats: EchoStats, chunk: Uint8Array): void {
   appendCoalesced(conn, conn.queue, conn.head, chunk, true);
@@ -108,18 +135,8 @@ export function flush(socket: EchoSocket, conn: Connection, stats: EchoStats): b
     queue[head] = EMPTY;
     head++;
   }
-  if (head === queue.length) {
-    queue.length = 0;
-    conn.head = 0;
-    dropBlock(conn);
-    return true;
-  }
-  if (head > COMPACT_AFTER) {
-    queue.splice(0, head);
-    head = 0;
-  }
-  conn.head = head;
-  return false;
+  conn.head = tidyQueue(conn, queue, head);
+  return queue.length === 0;
 }
 
 /**

@@ -9,7 +9,7 @@
  */
 import type { Config } from "../config.ts";
 import { createSilentLogger, type Logger } from "../log.ts";
-import { createSharedLimits } from "./handlers.ts";
+import { createSharedLimits } from "./lifecycle.ts";
 import {
   type EchoServer,
   type ListenerSpec,
@@ -17,6 +17,7 @@ import {
   type StreamKind,
   startEchoServer,
 } from "./server.ts";
+import { sumSummaries } from "./shutdown.ts";
 import { loadTlsOptions, tlsFiles } from "./tls.ts";
 import { startUdpEcho, type UdpEchoServer } from "./udp.ts";
 import { prepareUnixPath } from "./unix.ts";
@@ -90,13 +91,7 @@ export async function startListeners(
     async stop(timeoutSeconds = config.shutdownTimeout) {
       udp?.stop();
       const summaries = await Promise.all(servers.map((s) => s.stop(timeoutSeconds)));
-      return summaries.reduce((sum, s) => ({
-        drained: sum.drained + s.drained,
-        cut: sum.cut + s.cut,
-        receivedBytes: sum.receivedBytes + s.receivedBytes,
-        sentBytes: sum.sentBytes + s.sentBytes,
-        discardedBytes: sum.discardedBytes + s.discardedBytes,
-      }));
+      return sumSummaries(summaries);
     },
   };
 }

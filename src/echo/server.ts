@@ -3,8 +3,8 @@
  * TLS or a Unix socket), runs the idle sweep and drains gracefully on
  * `stop()`. Every stream listener is this same engine with the same
  * handlers; listeners.ts starts all the configured ones. The handler object
- * is chosen once here: the raw one, or the shaped one when framing or faults
- * are on, so the raw echo path carries no checks for them.
+ * is chosen once here: the raw one, or the fault pipeline's when framing or
+ * faults are on, so the raw echo path carries no checks for them.
  */
 import { chmodSync } from "node:fs";
 import type {
@@ -14,10 +14,13 @@ import type {
   TLSOptions,
   UnixSocketOptions,
 } from "bun";
+import { formatAddress } from "../address.ts";
 import type { Config } from "../config.ts";
-import { EchodError } from "../errors.ts";
+import { listenError } from "../listen-error.ts";
 import { createSilentLogger, type Logger } from "../log.ts";
 import type { Connection, EchoSocket } from "./connection.ts";
+import { createFaultHandlers } from "./faults/pipeline.ts";
+import { createFaultPlan } from "./faults/plan.ts";
 import {
   connectionLimit,
   FD_RESERVE,
@@ -25,19 +28,18 @@ import {
   followOpenFilesLimit,
   watchOpenFilesLimit,
 } from "./fd-limit.ts";
+import { createHandlers } from "./handlers.ts";
 import {
-  createHandlers,
   createSharedLimits,
   type EchoContext,
-  finish,
   logRejections,
   type SharedLimits,
-} from "./handlers.ts";
-import { createShapedHandlers, createShapingPlan } from "./shaping.ts";
+} from "./lifecycle.ts";
+import { drain, type ShutdownSummary } from "./shutdown.ts";
 import { createStats, type EchoStats, type StreamKind } from "./stats.ts";
 import { createHandshakeHandler } from "./tls.ts";
 
-export type { StreamKind };
+export type { ShutdownSummary, StreamKind };
 
 /** Which stream listener to start; TCP on config.host and config.port by default. */
 export type ListenerSpec =
@@ -52,17 +54,6 @@ export interface StartOptions {
   readonly listener?: ListenerSpec;
   /** Connection counts shared with the other listeners of one echod, so limits hold across them. */
   readonly limits?: SharedLimits;
-}
-
-export interface ShutdownSummary {
-  /** Connections that were open when shutdown began and drained in time. */
-  readonly drained: number;
-  /** Connections cut when --shutdown-timeout ran out. */
-  readonly cut: number;
-  readonly receivedBytes: number;
-  readonly sentBytes: number;
-  /** Bytes read after our FIN during the drain and dropped (see finish in handlers.ts). */
-  readonly discardedBytes: number;
 }
 
 export interface EchoServer {
@@ -111,7 +102,6 @@ export function startEchoServer(config: Config, options: StartOptions = {}): Ech
     limitReason: maxConnections < config.maxConnections ? "fd_limit" : "max_connections",
     // A Unix socket peer has no IP address to count.
     maxConnectionsPerIp: spec.kind === "unix" ? 0 : config.maxConnectionsPerIp,
-    shaping: createShapingPlan(config),
     highWater: config.maxBuffer,
     lowWater: Math.floor(config.maxBuffer / 2),
     debug: log.isLevelEnabled("debug"),
@@ -123,7 +113,8 @@ export function startEchoServer(config: Config, options: StartOptions = {}): Ech
     lastRejectLog: Number.NEGATIVE_INFINITY,
     lastRejectReason: "max_connections",
   };
-  const echoHandlers = ctx.shaping ? createShapedHandlers(ctx, ctx.shaping) : createHandlers(ctx);
+  const faultPlan = createFaultPlan(config);
+  const echoHandlers = faultPlan ? createFaultHandlers(ctx, faultPlan) : createHandlers(ctx);
   // On TLS, a handshake handler makes Bun report failed handshakes (a missing or
   // untrusted client certificate) instead of opening and closing them silently.
   const handlers: SocketHandler<Connection> =
@@ -157,9 +148,8 @@ export function startEchoServer(config: Config, options: StartOptions = {}): Ech
       };
       return Bun.listen<Connection>(listenOptions);
     } catch (error) {
-      throw spec.kind === "unix"
-        ? new EchodError("E_LISTEN", `cannot listen on ${spec.path}: ${(error as Error).message}`)
-        : listenError(config.host, boundPort, error);
+      const where = spec.kind === "unix" ? spec.path : formatAddress(config.host, boundPort);
+      throw listenError(spec.kind, where, error);
     }
   };
   let listener = listen(port, spec.kind === "tls" ? spec.tls : undefined);
@@ -223,64 +213,6 @@ function sweepIdle(ctx: EchoContext, idleMs: number, tickMs: number): void {
       socket.terminate();
     }
   }
-}
-
-async function drain(
-  ctx: EchoContext,
-  timeoutSeconds: number,
-  closeListener: () => void,
-): Promise<ShutdownSummary> {
-  closeListener();
-  ctx.draining = true;
-  const open = [...ctx.sockets];
-  for (const socket of open) {
-    const conn = socket.data;
-    conn.reason ??= "shutdown";
-    conn.endWhenFlushed = true;
-    if (!conn.paused) {
-      conn.paused = true;
-      socket.pause();
-    }
-    if (conn.queued === 0 && (conn.shape === null || conn.shape.pendingBytes === 0)) {
-      finish(socket, conn);
-    }
-  }
-  const deadline = performance.now() + timeoutSeconds * 1000;
-  while (ctx.sockets.size > 0 && performance.now() < deadline) {
-    await Bun.sleep(Math.min(20, Math.max(1, deadline - performance.now())));
-  }
-  const cut = ctx.sockets.size;
-  for (const socket of ctx.sockets) {
-    socket.data.reason = "shutdown_timeout";
-    socket.terminate();
-  }
-  // terminate() reports close synchronously or on the next tick; wait for the books to balance.
-  for (let i = 0; i < 50 && ctx.sockets.size > 0; i++) await Bun.sleep(1);
-  return {
-    drained: open.length - cut,
-    cut,
-    receivedBytes: ctx.stats.receivedBytes,
-    sentBytes: ctx.stats.sentBytes,
-    discardedBytes: ctx.stats.discardedBytes,
-  };
-}
-
-export function formatAddress(host: string, port: number): string {
-  return host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
-}
-
-function listenError(host: string, port: number, error: unknown): EchodError {
-  const code = (error as { code?: string }).code ?? "";
-  const where = formatAddress(host, port);
-  const why =
-    code === "EADDRINUSE"
-      ? "address already in use"
-      : code === "EACCES"
-        ? "permission denied (ports below 1024 need root or CAP_NET_BIND_SERVICE)"
-        : code === "EADDRNOTAVAIL"
-          ? "address not available on this machine"
-          : (error as Error).message;
-  return new EchodError("E_LISTEN", `cannot listen on ${where}: ${why}`);
 }
 
 export type { EchoSocket };

@@ -7,10 +7,10 @@
  * no connections, so framing and faults do not apply here.
  */
 import type { udp } from "bun";
+import { formatAddress } from "../address.ts";
 import type { Config } from "../config.ts";
-import { EchodError } from "../errors.ts";
+import { errorText, listenError } from "../listen-error.ts";
 import { createSilentLogger, type Logger } from "../log.ts";
-import { formatAddress } from "./server.ts";
 import { createUdpStats, type UdpStats } from "./stats.ts";
 
 /** Sources tracked at once; past this, datagrams from new sources are dropped as rate_limited. */
@@ -100,12 +100,7 @@ export async function startUdpEcho(
   try {
     socket = await Bun.udpSocket({ hostname: config.host, port, socket: handler });
   } catch (error) {
-    const code = (error as { code?: string } | undefined)?.code;
-    const why = code === "EADDRINUSE" ? "address already in use" : errorText(error);
-    throw new EchodError(
-      "E_LISTEN",
-      `cannot listen on udp ${formatAddress(config.host, port)}: ${why}`,
-    );
+    throw listenError("udp", formatAddress(config.host, port), error);
   }
   // Full buckets carry no information: forget them, so the map holds only recent sources.
   const prune = setInterval(() => {
@@ -126,15 +121,4 @@ export async function startUdpEcho(
       socket.close();
     },
   };
-}
-
-/** What an error handler was given, as text: an Error, an errno-style object, or anything else. */
-function errorText(error: unknown): string {
-  if (error instanceof Error) return error.message;
-  if (error === undefined) return "no error object (an ICMP error for an earlier echo)";
-  try {
-    return String(error);
-  } catch {
-    return typeof error;
-  }
 }

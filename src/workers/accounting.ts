@@ -7,6 +7,7 @@
  * no counter goes backwards.
  */
 import type { ShutdownSummary } from "../echo/server.ts";
+import { sumSummaries } from "../echo/shutdown.ts";
 import type { EchoStats, ListenerStats, StreamKind } from "../echo/stats.ts";
 import { STREAM_KINDS } from "../echo/stats.ts";
 
@@ -34,12 +35,10 @@ export function addSummaries(
   before: EchoStats,
   summaries: readonly ShutdownSummary[],
 ): ShutdownSummary {
-  const sum = (key: keyof ShutdownSummary) => summaries.reduce((n, s) => n + s[key], 0);
-  return {
-    drained: sum("drained"),
-    cut: sum("cut"),
-    receivedBytes: before.receivedBytes + sum("receivedBytes"),
-    sentBytes: before.sentBytes + sum("sentBytes"),
-    discardedBytes: before.discardedBytes + sum("discardedBytes"),
-  };
+  const { receivedBytes, sentBytes, discardedBytes } = before;
+  // The dead workers' bytes count as one more summary, one with no connections of its own.
+  return sumSummaries([
+    { drained: 0, cut: 0, receivedBytes, sentBytes, discardedBytes },
+    ...summaries,
+  ]);
 }

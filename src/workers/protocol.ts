@@ -4,7 +4,7 @@
  */
 import type { ShutdownSummary } from "../echo/server.ts";
 import type { ListenerStats } from "../echo/stats.ts";
-import type { DaemonResources } from "../metrics.ts";
+import type { DaemonResources } from "../metrics/resources.ts";
 
 export type ToWorker =
   | { readonly t: "stats"; readonly seq: number }

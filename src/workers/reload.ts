@@ -1,8 +1,30 @@
 /**
- * The outcome of a TLS reload over all workers, as one line: which error
- * each failing worker gave (a bad file's message names the file), or that
- * it did not answer in time.
+ * A TLS reload over all workers (SIGHUP), and its outcome as one line:
+ * which error each failing worker gave (a bad file's message names the
+ * file), or that it did not answer in time.
  */
+import type { ToWorker } from "./protocol.ts";
+import type { Requests } from "./requests.ts";
+import type { Slot } from "./slot.ts";
+
+/** How long SIGHUP waits for every worker to say whether its new certificate is in use. */
+const RELOAD_TIMEOUT_MS = 2000;
+
+/** Resolves once every worker uses the new files; rejects naming the file and the workers that did not. */
+export async function reloadWorkers(
+  slots: readonly Slot[],
+  requests: Requests<string | null>,
+): Promise<void> {
+  // A worker starting now reads the new files itself; a silent one gets the time out.
+  const ids = slots.filter((s) => s.listening && s.proc !== null).map((s) => s.id);
+  const answers = await requests.ask(
+    ids,
+    (id, seq) => slots[id]?.proc?.send({ t: "reload-tls", seq } satisfies ToWorker),
+    RELOAD_TIMEOUT_MS,
+  );
+  const failure = reloadFailure(ids, answers, RELOAD_TIMEOUT_MS);
+  if (failure !== null) throw new Error(failure);
+}
 
 /** Null when every worker in `asked` answered with no error; else "error (worker 0, 1); ...". */
 export function reloadFailure(

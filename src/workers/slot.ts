@@ -6,7 +6,7 @@
 import type { Subprocess } from "bun";
 import type { ShutdownSummary } from "../echo/server.ts";
 import type { ListenerStats } from "../echo/stats.ts";
-import type { DaemonResources } from "../metrics.ts";
+import { type DaemonResources, NO_RESOURCES } from "../metrics/resources.ts";
 import { judge, type WorkerHealth } from "./health.ts";
 
 export interface Slot {
@@ -31,7 +31,6 @@ export interface Slot {
 }
 
 export const NO_STATS: ListenerStats = { stream: {}, udp: null };
-export const NO_RESOURCES: DaemonResources = { cpuSeconds: 0, residentBytes: 0 };
 
 export function createSlot(id: number): Slot {
   return {

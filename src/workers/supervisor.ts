@@ -11,51 +11,25 @@
 import { resolve } from "node:path";
 import type { Config } from "../config.ts";
 import type { ShutdownSummary } from "../echo/server.ts";
-import {
-  addListenerStats,
-  combineStreams,
-  type EchoStats,
-  type ListenerStats,
-} from "../echo/stats.ts";
+import { addListenerStats, combineStreams, type ListenerStats } from "../echo/stats.ts";
 import { EchodError } from "../errors.ts";
 import type { Logger } from "../log.ts";
-import { type DaemonResources, ownResources } from "../metrics.ts";
+import { addResources, NO_RESOURCES, ownResources } from "../metrics/resources.ts";
+import type { Runtime } from "../runtime/types.ts";
 import { addSummaries, bookDeadWorker } from "./accounting.ts";
 import { HEALTHY_AFTER_MS, MAX_FAILED_RESTARTS, restartDelay } from "./health.ts";
 import { startMonitor } from "./monitor.ts";
 import type { FromWorker, ToWorker, WorkerPorts } from "./protocol.ts";
-import { reloadFailure } from "./reload.ts";
+import { reloadWorkers } from "./reload.ts";
 import { createRequests } from "./requests.ts";
-import { createSlot, isHealthy, NO_RESOURCES, NO_STATS, type Slot } from "./slot.ts";
+import { createSlot, isHealthy, NO_STATS, type Slot } from "./slot.ts";
 import { workerConfig } from "./worker-config.ts";
 
 const WORKER_ENTRY = resolve(import.meta.dir, "worker.ts");
 /** How long a scrape waits for workers' counters before using the last ones. */
 const STATS_TIMEOUT_MS = 500;
-/** How long SIGHUP waits for every worker to say whether its new certificate is in use. */
-const RELOAD_TIMEOUT_MS = 2000;
 
-export interface Workers {
-  readonly port: number;
-  /** Where each listener listens, by kind. */
-  readonly addresses: Record<string, string>;
-  ready(): boolean;
-  /** True, or why the daemon cannot recover by itself (drives /livez). */
-  live(): true | string;
-  stats(): EchoStats;
-  listenerStats(): ListenerStats;
-  resources(): DaemonResources;
-  workers(): { running: number; restarts: number; restartFailures: number; internalErrors: number };
-  pids(): (number | null)[];
-  /** Resolves once every worker uses the new files; rejects naming the file and the workers that did not. */
-  reloadTls(): Promise<void>;
-  refresh(): Promise<void>;
-  /** SIGKILLs every worker at once (a second signal: the primary exits next). */
-  abort(): void;
-  stop(): Promise<ShutdownSummary>;
-}
-
-export async function startWorkers(config: Config, log: Logger): Promise<Workers> {
+export async function startWorkers(config: Config, log: Logger): Promise<Runtime> {
   const slots = Array.from({ length: config.workers }, (_, id) => createSlot(id));
   // Counters of workers that died, so that the sums never go backwards.
   let retired: ListenerStats = NO_STATS;
@@ -223,7 +197,7 @@ export async function startWorkers(config: Config, log: Logger): Promise<Workers
 
   return {
     port: (ports as WorkerPorts | null)?.tcp ?? config.port,
-    addresses,
+    addresses: () => addresses,
     ready: () => !stopping && slots.every((s) => isHealthy(s)),
     live: () => {
       const stuck = slots.find((s) => s.failedRestarts >= MAX_FAILED_RESTARTS);
@@ -232,16 +206,12 @@ export async function startWorkers(config: Config, log: Logger): Promise<Workers
     },
     stats: () => combineStreams(listenerStats()),
     listenerStats,
-    resources: () => {
-      const own = ownResources();
-      return slots.reduce(
-        (r, s) => ({
-          cpuSeconds: r.cpuSeconds + s.resources.cpuSeconds,
-          residentBytes: r.residentBytes + s.resources.residentBytes,
-        }),
-        { cpuSeconds: own.cpuSeconds + retiredCpu, residentBytes: own.residentBytes },
-      );
-    },
+    // A dead worker's CPU time stays in the sum; its memory is gone with it.
+    resources: () =>
+      slots.reduce(
+        (total, s) => addResources(total, s.resources),
+        addResources(ownResources(), { cpuSeconds: retiredCpu, residentBytes: 0 }),
+      ),
     workers: () => ({
       running: slots.filter((s) => isHealthy(s)).length,
       restarts,
@@ -249,17 +219,7 @@ export async function startWorkers(config: Config, log: Logger): Promise<Workers
       internalErrors: workerErrors.reduce((n, e) => n + e, retiredErrors),
     }),
     pids: () => slots.map((s) => s.proc?.pid ?? null),
-    reloadTls: async () => {
-      // A worker starting now reads the new files itself; a silent one gets the time out.
-      const ids = slots.filter((s) => s.listening && s.proc !== null).map((s) => s.id);
-      const answers = await reloadRequests.ask(
-        ids,
-        (id, seq) => slots[id]?.proc?.send({ t: "reload-tls", seq } satisfies ToWorker),
-        RELOAD_TIMEOUT_MS,
-      );
-      const failure = reloadFailure(ids, answers, RELOAD_TIMEOUT_MS);
-      if (failure !== null) throw new Error(failure);
-    },
+    ...(config.tlsPort !== null ? { reloadTls: () => reloadWorkers(slots, reloadRequests) } : {}),
     refresh: async () => {
       await statsRequests.ask(
         slots.filter((s) => isHealthy(s)).map((s) => s.id),

@@ -12,8 +12,10 @@ import type { Config } from "../config.ts";
 import { type EchoService, startListeners } from "../echo/listeners.ts";
 import { EchodError } from "../errors.ts";
 import { createLogger } from "../log.ts";
-import { ownResources } from "../metrics.ts";
+import { ownResources } from "../metrics/resources.ts";
 import { installProcessGuard, internalErrors } from "../process-guard.ts";
+import { serviceAddresses, serviceListenerStats } from "../runtime/service.ts";
+import { tlsReloadError } from "../runtime/tls-reload.ts";
 import { HEARTBEAT_MS } from "./health.ts";
 import type { FromWorker, ToWorker } from "./protocol.ts";
 
@@ -54,14 +56,7 @@ async function stop(): Promise<void> {
   setTimeout(() => process.exit(0), 2000).unref();
 }
 
-function listenerStats() {
-  const stream: Record<string, unknown> = {};
-  for (const server of echo.servers) stream[server.kind] = server.stats;
-  return { stream, udp: echo.udp?.stats ?? null } as Extract<
-    FromWorker,
-    { t: "stats" }
-  >["listeners"];
-}
+const listenerStats = () => serviceListenerStats(echo);
 
 process.on("message", (message: ToWorker) => {
   if (message.t === "stats") {
@@ -74,14 +69,11 @@ process.on("message", (message: ToWorker) => {
     });
   } else if (message.t === "reload-tls") {
     // The primary logs the outcome for all workers; the answer says whether this one succeeded.
-    let error: string | null = null;
-    try {
-      echo.reloadTls();
-    } catch (failure) {
-      error = (failure as Error).message;
-    }
-    log.debug({ err: error }, error === null ? "tls certificate reloaded" : "tls reload failed");
-    send({ t: "reloaded", seq: message.seq, error });
+    const seq = message.seq;
+    void tlsReloadError(() => echo.reloadTls()).then((error) => {
+      log.debug({ err: error }, error === null ? "tls certificate reloaded" : "tls reload failed");
+      send({ t: "reloaded", seq, error });
+    });
   } else if (message.t === "stop") {
     void stop();
   }
@@ -115,9 +107,6 @@ setInterval(() => {
   });
 }, HEARTBEAT_MS).unref();
 
-const addresses: Record<string, string> = {};
-for (const server of echo.servers) addresses[server.kind] = server.address;
-if (echo.udp !== null) addresses.udp = echo.udp.address;
 send({
   t: "listening",
   ports: {
@@ -125,5 +114,5 @@ send({
     tls: echo.server("tls")?.port ?? null,
     udp: echo.udp?.port ?? null,
   },
-  addresses,
+  addresses: serviceAddresses(echo),
 });

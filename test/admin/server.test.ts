@@ -7,7 +7,7 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import pino from "pino";
 import { type AdminServer, pathOf, startAdminServer } from "../../src/admin/server.ts";
-import type { MetricsRegistries } from "../../src/metrics.ts";
+import type { MetricsRegistries } from "../../src/metrics/registry.ts";
 
 const servers: AdminServer[] = [];
 afterEach(async () => {

@@ -7,11 +7,11 @@
 import { expect } from "bun:test";
 import net from "node:net";
 import { resolve } from "node:path";
-import type { BenchResult } from "../../bench/aggregate.ts";
+import type { BenchResult } from "../../bench/harness/aggregate.ts";
 import { runScript } from "../helpers/spawn-echod.ts";
 
 export const ROOT = resolve(import.meta.dir, "../..");
-export const BENCH = resolve(ROOT, "bench/cli.ts");
+export const BENCH = resolve(ROOT, "bench/harness/cli.ts");
 
 export interface BenchRun {
   readonly code: number;
@@ -21,6 +21,11 @@ export interface BenchRun {
 
 export async function runBench(args: string[], timeoutMs = 20_000): Promise<BenchRun> {
   return runScript(BENCH, args, {}, timeoutMs);
+}
+
+/** A --json run against 127.0.0.1:`port`, with `flags` written as on a command line ("-c 4 -d 1"). */
+export function runBenchJson(port: number, flags: string): Promise<BenchRun> {
+  return runBench([`127.0.0.1:${port}`, ...flags.split(" "), "-j"]);
 }
 
 /** The one JSON line of a --json run. */
@@ -87,7 +92,7 @@ function expectNumbers(value: unknown, keys: string[], where: string): void {
   }
 }
 
-/** Checks a --json report against the schema documented in README.md ("Benchmarking"). */
+/** Checks a --json report against the schema documented in docs/benchmarking.md ("`--json` schema"). */
 export function expectSchema(r: BenchResult): void {
   const raw = r as unknown as Record<string, unknown>;
   expect(Object.keys(r).sort()).toEqual(

@@ -9,7 +9,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import net from "node:net";
-import { freePort } from "../../bench/ports.ts";
+import { freePort } from "../../bench/common/ports.ts";
 import { echoOnce, randomPayload, sha256 } from "../helpers/net-client.ts";
 import { assembleImage, type ImageFs, runInImage } from "./image-fs.ts";
 

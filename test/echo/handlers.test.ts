@@ -1,43 +1,20 @@
 /**
  * The raw echo handlers against a stand-in socket, for what a real socket
  * cannot show: which chunks give their memory back at once (release, see
- * RELEASE_AT in handlers.ts) and that a chunk still queued never does.
+ * RELEASE_AT in coalesce.ts) and that a chunk still queued never does.
  * Byte-exact echo over real sockets, large chunks included, is in
  * server.test.ts.
  */
 import { describe, expect, test } from "bun:test";
+import { RELEASE_AT, release } from "../../src/echo/coalesce.ts";
 import type { Connection, EchoSocket } from "../../src/echo/connection.ts";
 import { createConnection } from "../../src/echo/connection.ts";
-import {
-  createHandlers,
-  createSharedLimits,
-  type EchoContext,
-  RELEASE_AT,
-  release,
-} from "../../src/echo/handlers.ts";
-import { createStats } from "../../src/echo/stats.ts";
-import { createSilentLogger } from "../../src/log.ts";
+import { createHandlers } from "../../src/echo/handlers.ts";
+import type { EchoContext } from "../../src/echo/lifecycle.ts";
+import { createTestContext } from "../helpers/echo-context.ts";
 
 function context(): EchoContext {
-  return {
-    stats: createStats(100),
-    log: createSilentLogger(),
-    limits: createSharedLimits(),
-    maxConnections: 100,
-    limitReason: "max_connections",
-    maxConnectionsPerIp: 0,
-    shaping: null,
-    highWater: 1024 * 1024,
-    lowWater: 512 * 1024,
-    debug: false,
-    logData: false,
-    now: 0,
-    draining: false,
-    sockets: new Set(),
-    rejectedSinceLog: 0,
-    lastRejectLog: 0,
-    lastRejectReason: "max_connections",
-  };
+  return createTestContext(100, { lastRejectLog: 0 });
 }
 
 /** A socket whose kernel takes `accept(length)` bytes of each write, recording what it took. */

@@ -5,14 +5,8 @@
  */
 import { describe, expect, test } from "bun:test";
 import { startServer } from "../helpers/echo-server.ts";
-import {
-  closed,
-  connect,
-  echoOnce,
-  randomPayload,
-  sha256,
-  waitFor,
-} from "../helpers/net-client.ts";
+import { closed, connect, echoOnce, waitFor } from "../helpers/net-client.ts";
+import { randomPayload, sha256 } from "../helpers/payload.ts";
 
 const start = startServer;
 

@@ -3,9 +3,11 @@
  * line in a temp directory (never committed): a CA, server certificates
  * with distinct subjects and serials signed by it, and a client certificate.
  */
+import { afterAll, beforeAll } from "bun:test";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { openssl, selfSign } from "../../bench/common/certs.ts";
 
 export interface CertDir {
   readonly dir: string;
@@ -15,23 +17,6 @@ export interface CertDir {
   /** A key and a certificate for `cn`, signed by the CA: `${name}.key`, `${name}.crt`. */
   issue(name: string, cn: string, serial: number, usage: "server" | "client"): void;
   remove(): void;
-}
-
-function openssl(args: string[], cwd: string): void {
-  const result = Bun.spawnSync(["openssl", ...args], { cwd, stdout: "pipe", stderr: "pipe" });
-  if (result.exitCode !== 0) {
-    throw new Error(`openssl ${args.join(" ")} failed: ${result.stderr.toString()}`);
-  }
-}
-
-/** A new key and a self-signed certificate for `cn`: `${name}.key`, `${name}.crt`. */
-function selfSign(dir: string, name: string, cn: string, extra: string[] = []): void {
-  openssl(
-    ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", `/CN=${cn}`]
-      .concat(["-keyout", `${name}.key`, "-out", `${name}.crt`])
-      .concat(extra),
-    dir,
-  );
 }
 
 export function createCertDir(): CertDir {
@@ -47,46 +32,47 @@ export function createCertDir(): CertDir {
           ? "subjectAltName=IP:127.0.0.1,IP:::1,DNS:localhost\nextendedKeyUsage=serverAuth\n"
           : "extendedKeyUsage=clientAuth\n",
       );
+      const request = ["req", "-newkey", "rsa:2048", "-nodes", "-subj", `/CN=${cn}`];
+      openssl([...request, "-keyout", `${name}.key`, "-out", `${name}.csr`], dir);
       openssl(
-        [
-          "req",
-          "-newkey",
-          "rsa:2048",
-          "-nodes",
-          "-keyout",
-          `${name}.key`,
-          "-out",
-          `${name}.csr`,
-          "-subj",
-          `/CN=${cn}`,
-        ],
-        dir,
-      );
-      openssl(
-        [
-          "x509",
-          "-req",
-          "-in",
-          `${name}.csr`,
-          "-CA",
-          "ca.crt",
-          "-CAkey",
-          "ca.key",
-          "-set_serial",
-          String(serial),
-          "-days",
-          "1",
-          "-out",
-          `${name}.crt`,
-          "-extfile",
-          `${name}.ext`,
-        ],
+        ["x509", "-req", "-in", `${name}.csr`, "-CA", "ca.crt", "-CAkey", "ca.key"]
+          .concat(["-set_serial", String(serial), "-days", "1", "-out", `${name}.crt`])
+          .concat(["-extfile", `${name}.ext`]),
         dir,
       );
     },
     selfSigned: (name, cn) => selfSign(dir, name, cn),
     remove: () => rmSync(dir, { recursive: true, force: true }),
   };
+}
+
+/** A CertDir for a whole test file: made (then `setup`) before its first test, removed after its last. */
+export function certDirForFile(setup: (certs: CertDir) => void): CertDir {
+  let made: CertDir | undefined;
+  beforeAll(() => {
+    made = createCertDir();
+    setup(made);
+  });
+  afterAll(() => made?.remove());
+  const current = (): CertDir => {
+    if (made === undefined) throw new Error("certDirForFile: the directory is made in beforeAll");
+    return made;
+  };
+  return {
+    get dir() {
+      return current().dir;
+    },
+    path: (name) => current().path(name),
+    selfSigned: (name, cn) => current().selfSigned(name, cn),
+    issue: (name, cn, serial, usage) => current().issue(name, cn, serial, usage),
+    remove: () => current().remove(),
+  };
+}
+
+/** The flags for a TLS listener on a kernel-chosen port with `${name}.crt` and `${name}.key` from `certs`. */
+export function tlsListenerArgs(certs: CertDir, name = "live"): string[] {
+  const [cert, key] = [certs.path(`${name}.crt`), certs.path(`${name}.key`)];
+  return ["--tls-port", "0", "--tls-cert", cert, "--tls-key", key];
 }
 
 export interface SClientResult {

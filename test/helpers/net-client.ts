@@ -2,16 +2,9 @@
  * Test clients built on node:net, whose writes are buffered for us (unlike
  * Bun.connect's), so a test can focus on what the server sends back.
  */
-import { createHash, randomBytes } from "node:crypto";
 import net from "node:net";
 
-export function sha256(data: Uint8Array): string {
-  return createHash("sha256").update(data).digest("hex");
-}
-
-export function randomPayload(size: number): Buffer {
-  return randomBytes(size);
-}
+export { randomPayload, sha256 } from "./payload.ts";
 
 export function connect(port: number, host = "127.0.0.1"): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
@@ -70,4 +63,62 @@ export async function waitFor(check: () => boolean, ms = 5000, every = 10): Prom
     await Bun.sleep(every);
   }
   return check();
+}
+
+/** Resumes a paused `socket`, collects what arrives until the server's FIN, then destroys it. */
+export async function readToEnd(socket: net.Socket): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  socket.on("data", (d: Buffer) => parts.push(d));
+  socket.on("error", () => {});
+  socket.resume();
+  await new Promise((r) => socket.once("end", r));
+  socket.destroy();
+  return Buffer.concat(parts);
+}
+
+export interface ExactReader {
+  /** The next `length` bytes the socket receives, or null if it is destroyed first. */
+  read(length: number): Promise<Buffer | null>;
+}
+
+/** Buffers what `socket` receives so a request/response client can take each echo whole. */
+export function exactReader(socket: net.Socket): ExactReader {
+  let pending = Buffer.alloc(0);
+  let wake: (() => void) | null = null;
+  socket.on("error", () => {});
+  socket.on("data", (d: Buffer) => {
+    pending = Buffer.concat([pending, d]);
+    wake?.();
+  });
+  socket.once("close", () => wake?.());
+  return {
+    async read(length) {
+      while (pending.length < length && !socket.destroyed) {
+        await new Promise<void>((r) => {
+          wake = r;
+        });
+      }
+      if (socket.destroyed) return null;
+      const head = pending.subarray(0, length);
+      pending = pending.subarray(length);
+      return head;
+    },
+  };
+}
+
+/**
+ * Sends `request` to 127.0.0.1:`port` with `nc -N` (which half-closes once it
+ * is sent), waits up to `waitS` seconds for the other side, and returns what came back.
+ */
+export async function ncExchange(port: number, request: string, waitS = 2): Promise<string> {
+  const proc = Bun.spawn(["nc", "-N", "-w", String(waitS), "127.0.0.1", String(port)], {
+    stdin: "pipe",
+    stdout: "pipe",
+    timeout: (waitS + 3) * 1000,
+  });
+  proc.stdin.write(request);
+  await proc.stdin.end();
+  const reply = await new Response(proc.stdout).text();
+  await proc.exited;
+  return reply;
 }

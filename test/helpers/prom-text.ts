@@ -1,16 +1,11 @@
 /**
  * A small reader of Prometheus text exposition for tests: sample lines only,
- * keyed as written (`name` or `name{label="v",...}`).
+ * keyed as written (`name` or `name{label="v",...}`). The parser itself is
+ * bench/common/prom-text.ts, shared with the bench scripts.
  */
-export function parseSamples(text: string): Map<string, number> {
-  const samples = new Map<string, number>();
-  for (const line of text.split("\n")) {
-    if (line === "" || line.startsWith("#")) continue;
-    const space = line.lastIndexOf(" ");
-    samples.set(line.slice(0, space), Number(line.slice(space + 1)));
-  }
-  return samples;
-}
+import { parseSamples } from "../../bench/common/prom-text.ts";
+
+export { parseSamples };
 
 /** The value of one sample; throws (failing the test) if it is missing. */
 export function sample(samples: Map<string, number>, key: string): number {

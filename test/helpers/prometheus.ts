@@ -5,7 +5,7 @@
  */
 import { join } from "node:path";
 import type { Subprocess } from "bun";
-import { freePort } from "../../bench/ports.ts";
+import { freePort } from "../../bench/common/ports.ts";
 
 export function startPrometheus(dir: string): { port: number; proc: Subprocess } {
   const port = freePort();

@@ -3,53 +3,85 @@
  * and reads its JSON log lines. Everything that can hang runs here, so a
  * test can always kill it.
  */
-import { afterEach, expect } from "bun:test";
-import { resolve } from "node:path";
-import type { Subprocess } from "bun";
+import { afterAll, afterEach, beforeAll, expect } from "bun:test";
+import {
+  type Echod,
+  LOOPBACK_WITH_ADMIN,
+  MAIN,
+  portOf,
+  ROOT,
+  spawnEchod as spawnChild,
+} from "../../bench/common/spawn-echod.ts";
 
-export const ROOT = resolve(import.meta.dir, "../..");
-export const MAIN = resolve(ROOT, "src/main.ts");
+export { type Echod, LOOPBACK_WITH_ADMIN, MAIN, ROOT };
 
-/** The first arguments for an echod on loopback with its admin server: both ports chosen by the kernel. */
-export const LOOPBACK_WITH_ADMIN: readonly string[] = [
-  "0",
-  "--host",
-  "127.0.0.1",
-  "--metrics-port",
-  "0",
-  "--metrics-host",
-  "127.0.0.1",
-];
+/** The first arguments for an echod on loopback without its admin server, the echo port chosen by the kernel. */
+export const LOOPBACK: readonly string[] = ["0", "--host", "127.0.0.1", "--no-metrics"];
 
-/** A list for the echods a test file starts: each is killed after its test, even one that failed half-way. */
-export function killedAfterEach(): Echod[] {
+/**
+ * A list for the echods a test file starts: each is killed after its test,
+ * even one that failed half-way, along with the processes `alsoKill` names
+ * (a `--workers` echod's workers, which a SIGKILLed primary cannot stop).
+ */
+export function killedAfterEach(alsoKill: (echod: Echod) => readonly number[] = () => []): Echod[] {
   const running: Echod[] = [];
   afterEach(() => {
-    for (const e of running.splice(0)) e.proc.kill("SIGKILL");
+    for (const e of running.splice(0)) {
+      e.proc.kill("SIGKILL");
+      for (const pid of alsoKill(e)) killQuietly(pid);
+    }
   });
   return running;
 }
 
-export interface Echod {
-  readonly proc: Subprocess<"ignore", "pipe", "pipe">;
-  /** The echo port, read from the startup log line. */
-  readonly port: number;
-  /** The admin port, when the admin server is on. */
-  readonly metricsPort: number | null;
-  /** Every JSON log line so far. */
-  readonly lines: Record<string, unknown>[];
-  readonly stderr: () => string;
-  /** Resolves with the exit code. */
-  readonly exited: Promise<number>;
-  waitForLine(
-    predicate: (line: Record<string, unknown>) => boolean,
-    ms?: number,
-  ): Promise<Record<string, unknown>>;
-  kill(signal?: NodeJS.Signals): void;
+/** `spawnEchod` for a test file whose every echod is killed after its test (see killedAfterEach). */
+export function spawnKilledAfterEach(
+  alsoKill?: (echod: Echod) => readonly number[],
+): typeof spawnEchod {
+  const running = killedAfterEach(alsoKill);
+  return async (args, options) => {
+    const echod = await spawnEchod(args, options);
+    running.push(echod);
+    return echod;
+  };
+}
+
+/** One echod with its admin port for a whole test file: started before its first test, killed after its last. */
+export function echodForFile(args: readonly string[]): {
+  readonly echod: Echod;
+  readonly admin: number;
+} {
+  let started: Echod | undefined;
+  beforeAll(async () => {
+    started = await spawnEchod(args);
+  });
+  afterAll(() => started?.proc.kill("SIGKILL"));
+  return {
+    get echod() {
+      if (started === undefined) throw new Error("echodForFile: the echod starts in beforeAll");
+      return started;
+    },
+    get admin() {
+      return this.echod.metricsPort as number;
+    },
+  };
+}
+
+/** The "echod listening" line's TLS port (NaN without a TLS listener). */
+export function tlsPortOf(echod: Echod): number {
+  const listeners = echod.started.listeners as Record<string, string> | undefined;
+  return portOf(listeners?.tls);
+}
+
+/** SIGKILL to `pid`, if it still exists. */
+export function killQuietly(pid: number): void {
+  try {
+    process.kill(pid, "SIGKILL");
+  } catch {}
 }
 
 /** Starts echod with `args` (port 0 and no admin server unless given) and waits until it listens. */
-export async function spawnEchod(
+export function spawnEchod(
   args: readonly string[],
   {
     env = {},
@@ -62,78 +94,7 @@ export async function spawnEchod(
     prefix?: string[];
   } = {},
 ): Promise<Echod> {
-  const proc = Bun.spawn([...prefix, process.execPath, MAIN, ...args], {
-    cwd: ROOT,
-    env: { ...cleanEnv(), ...env },
-    stdin: "ignore",
-    stdout: "pipe",
-    stderr: "pipe",
-  });
-  const lines: Record<string, unknown>[] = [];
-  const waiters = new Set<() => void>();
-  let errText = "";
-  void (async () => {
-    let pending = "";
-    for await (const chunk of proc.stdout) {
-      pending += new TextDecoder().decode(chunk);
-      let nl = pending.indexOf("\n");
-      while (nl >= 0) {
-        const text = pending.slice(0, nl);
-        pending = pending.slice(nl + 1);
-        try {
-          lines.push(JSON.parse(text));
-        } catch {
-          lines.push({ text });
-        }
-        nl = pending.indexOf("\n");
-      }
-      for (const w of waiters) w();
-    }
-  })();
-  void (async () => {
-    for await (const chunk of proc.stderr) errText += new TextDecoder().decode(chunk);
-  })();
-  const exited = proc.exited;
-
-  const waitForLine = (predicate: (line: Record<string, unknown>) => boolean, ms = timeoutMs) =>
-    new Promise<Record<string, unknown>>((resolveLine, rejectLine) => {
-      const check = () => {
-        const found = lines.find(predicate);
-        if (found) {
-          cleanup();
-          resolveLine(found);
-        }
-      };
-      const timer = setTimeout(() => {
-        cleanup();
-        rejectLine(
-          new Error(
-            `no matching log line within ${ms} ms; stderr: ${errText}; lines: ${JSON.stringify(lines)}`,
-          ),
-        );
-      }, ms);
-      const cleanup = () => {
-        clearTimeout(timer);
-        waiters.delete(check);
-      };
-      exited.then(() => setTimeout(check, 50));
-      waiters.add(check);
-      check();
-    });
-
-  const started = await waitForLine((l) => l.msg === "echod listening");
-  const port = Number(String(started.echo).split(":").pop());
-  const admin = typeof started.admin === "string" ? Number(started.admin.split(":").pop()) : null;
-  return {
-    proc,
-    port,
-    metricsPort: admin,
-    lines,
-    stderr: () => errText,
-    exited,
-    waitForLine,
-    kill: (signal = "SIGTERM") => proc.kill(signal),
-  };
+  return spawnChild(args, { env: { ...cleanEnv(), ...env }, timeoutMs, prefix });
 }
 
 /** Runs the CLI to completion (for bad input, --help, --version). */

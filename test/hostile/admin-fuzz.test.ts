@@ -15,24 +15,16 @@
  * and open descriptors are back near where they started, and it logged no
  * error.
  */
-import { afterAll, beforeAll, expect, test } from "bun:test";
+import { expect, test } from "bun:test";
 import net from "node:net";
 import fc from "fast-check";
-import { type Echod, LOOPBACK_WITH_ADMIN, spawnEchod } from "../helpers/spawn-echod.ts";
+import { echodForFile, LOOPBACK_WITH_ADMIN } from "../helpers/spawn-echod.ts";
 import { openFds, rssBytes } from "./tools.ts";
 
 const RUNS = 4000;
 const MAX_BATCH = 6;
 
-let echod: Echod;
-let admin: number;
-
-beforeAll(async () => {
-  echod = await spawnEchod([...LOOPBACK_WITH_ADMIN]);
-  admin = echod.metricsPort as number;
-});
-
-afterAll(() => echod.proc.kill("SIGKILL"));
+const daemon = echodForFile(LOOPBACK_WITH_ADMIN);
 
 /** What a request must get: a status line with this code, or a close with no answer at all. */
 type Expected = { readonly status: number } | { readonly closed: true };
@@ -45,7 +37,7 @@ interface Case {
   readonly expected: Expected;
 }
 
-// ---- The model: what the routes answer (README, "Admin port") ----
+// ---- The model: what the routes answer (docs/metrics-and-alerts.md, "The admin server") ----
 
 const ROUTES = new Set(["/livez", "/readyz", "/metrics"]);
 
@@ -363,7 +355,7 @@ interface Outcome {
 /** Sends `text`, half-closes and reads until the server closes. */
 function send(text: string): Promise<Outcome> {
   return new Promise((resolve) => {
-    const socket = net.connect(admin, "127.0.0.1");
+    const socket = net.connect(daemon.admin, "127.0.0.1");
     let head = "";
     let hung = false;
     socket.setEncoding("latin1");
@@ -394,8 +386,8 @@ test(`${RUNS} batches of up to ${MAX_BATCH} generated requests each get their pi
   // Warm up, so the RSS baseline is a running server's and not a fresh one's.
   for (let i = 0; i < 200; i++) await send("GET /metrics HTTP/1.0\r\n\r\n");
   await Bun.sleep(200);
-  const rssBefore = rssBytes(echod.proc.pid);
-  const fdsBefore = openFds(echod.proc.pid);
+  const rssBefore = rssBytes(daemon.echod.proc.pid);
+  const fdsBefore = openFds(daemon.echod.proc.pid);
   const tally = new Map<string, number>();
   const statuses = new Map<string, number>();
   let sent = 0;
@@ -424,10 +416,10 @@ test(`${RUNS} batches of up to ${MAX_BATCH} generated requests each get their pi
   const seconds = (performance.now() - started) / 1000;
   // Let closed sockets and freed buffers settle before measuring again.
   await Bun.sleep(500);
-  const rssAfter = rssBytes(echod.proc.pid);
-  const fdsAfter = openFds(echod.proc.pid);
+  const rssAfter = rssBytes(daemon.echod.proc.pid);
+  const fdsAfter = openFds(daemon.echod.proc.pid);
   const live = await send("GET /livez HTTP/1.0\r\n\r\n");
-  const errors = echod.lines.filter((l) => Number(l.level) >= 50);
+  const errors = daemon.echod.lines.filter((l) => Number(l.level) >= 50);
   const mib = (b: number) => (b / 2 ** 20).toFixed(1);
   console.log(
     `admin fuzz: ${sent} requests in ${seconds.toFixed(1)} s; answers ${JSON.stringify(Object.fromEntries(statuses))}; ` +
@@ -437,7 +429,7 @@ test(`${RUNS} batches of up to ${MAX_BATCH} generated requests each get their pi
   expect(sent).toBeGreaterThanOrEqual(2000);
   expect(statuses.has("500")).toBe(false);
   expect(live).toEqual({ status: 200, hung: false });
-  expect(echod.proc.exitCode).toBeNull();
+  expect(daemon.echod.proc.exitCode).toBeNull();
   expect(errors).toEqual([]);
   // Every connection was closed: the descriptors are back (a few for the runtime's own use).
   expect(fdsAfter - fdsBefore).toBeLessThanOrEqual(2);

@@ -8,19 +8,11 @@
  * which Bun's relative request URL does not survive); they must get the
  * documented answer, and no 500 or error line may appear in the log.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import net from "node:net";
-import { type Echod, LOOPBACK_WITH_ADMIN, spawnEchod } from "../helpers/spawn-echod.ts";
+import { echodForFile, LOOPBACK_WITH_ADMIN } from "../helpers/spawn-echod.ts";
 
-let echod: Echod;
-let admin: number;
-
-beforeAll(async () => {
-  echod = await spawnEchod([...LOOPBACK_WITH_ADMIN]);
-  admin = echod.metricsPort as number;
-});
-
-afterAll(() => echod.proc.kill("SIGKILL"));
+const daemon = echodForFile(LOOPBACK_WITH_ADMIN);
 
 interface Reply {
   readonly status: number;
@@ -44,7 +36,7 @@ function parse(text: string): Reply {
 /** Writes `request`, half-closes, and reads until the server closes (3 s at most). */
 function raw(request: string): Promise<Reply> {
   return new Promise((resolve) => {
-    const socket = net.connect(admin, "127.0.0.1");
+    const socket = net.connect(daemon.admin, "127.0.0.1");
     let text = "";
     socket.setEncoding("latin1");
     socket.on("data", (d: string) => {
@@ -63,12 +55,15 @@ function raw(request: string): Promise<Reply> {
 /** The same bytes through `printf '%b' | nc -N`. */
 async function nc(request: string): Promise<Reply> {
   const escaped = request.replaceAll("\\", "\\\\").replaceAll("\r", "\\r").replaceAll("\n", "\\n");
-  const proc = Bun.spawn(["bash", "-c", `printf '%b' "$REQ" | nc -N -w 3 127.0.0.1 ${admin}`], {
-    env: { ...process.env, REQ: escaped },
-    stdout: "pipe",
-    stderr: "ignore",
-    timeout: 5000,
-  });
+  const proc = Bun.spawn(
+    ["bash", "-c", `printf '%b' "$REQ" | nc -N -w 3 127.0.0.1 ${daemon.admin}`],
+    {
+      env: { ...process.env, REQ: escaped },
+      stdout: "pipe",
+      stderr: "ignore",
+      timeout: 5000,
+    },
+  );
   const [out] = await Promise.all([new Response(proc.stdout).text(), proc.exited]);
   return parse(out);
 }
@@ -84,7 +79,7 @@ async function curl(args: string[]): Promise<Reply> {
   return parse(out);
 }
 
-const url = (path: string) => `http://127.0.0.1:${admin}${path}`;
+const url = (path: string) => `http://127.0.0.1:${daemon.admin}${path}`;
 
 /** What each route answers to a GET: status and a piece of the body. */
 const ROUTES = [
@@ -212,9 +207,9 @@ describe("CONNECT", () => {
 
 test("after all of the above: echod is alive, never answered 500 and logged no error", async () => {
   const live = await curl([url("/livez")]);
-  const errors = echod.lines.filter((l) => Number(l.level) >= 50);
+  const errors = daemon.echod.lines.filter((l) => Number(l.level) >= 50);
   console.log(`after the edge cases: /livez ${live.status}, ${errors.length} error lines`);
   expect(live.status).toBe(200);
   expect(errors).toEqual([]);
-  expect(echod.proc.exitCode).toBeNull();
+  expect(daemon.echod.proc.exitCode).toBeNull();
 });

@@ -11,23 +11,17 @@
  */
 import { expect, test } from "bun:test";
 import net from "node:net";
-import { echoOnce } from "../helpers/net-client.ts";
-import {
-  type Echod,
-  killedAfterEach,
-  LOOPBACK_WITH_ADMIN,
-  spawnEchod,
-} from "../helpers/spawn-echod.ts";
+import { echoOnce, ncExchange } from "../helpers/net-client.ts";
+import { type Echod, LOOPBACK_WITH_ADMIN, spawnKilledAfterEach } from "../helpers/spawn-echod.ts";
 import { fmt, metrics, percentile, total } from "./tools.ts";
 
 const SCRAPES = 40;
 const SATURATORS = 2;
 
-const running = killedAfterEach();
+const spawnEchod = spawnKilledAfterEach();
 
 async function start(): Promise<Echod & { admin: number }> {
   const echod = await spawnEchod([...LOOPBACK_WITH_ADMIN]);
-  running.push(echod);
   return Object.assign(echod, { admin: echod.metricsPort as number });
 }
 
@@ -92,15 +86,7 @@ test(`scrapes answer with a median under 50 ms while ${SATURATORS} nc clients sa
  */
 async function rawRequest(port: number, request: string): Promise<string> {
   for (let attempt = 1; ; attempt++) {
-    const proc = Bun.spawn(["nc", "-N", "-w", "3", "127.0.0.1", String(port)], {
-      stdin: "pipe",
-      stdout: "pipe",
-      timeout: 6000,
-    });
-    proc.stdin.write(request);
-    await proc.stdin.end();
-    const reply = await new Response(proc.stdout).text();
-    await proc.exited;
+    const reply = await ncExchange(port, request, 3);
     if (reply !== "" || attempt === 3) return reply.split("\r\n")[0] ?? "";
   }
 }

@@ -8,7 +8,7 @@
  */
 import { expect, test } from "bun:test";
 import type net from "node:net";
-import { connect } from "../helpers/net-client.ts";
+import { connect, exactReader } from "../helpers/net-client.ts";
 import { killedAfterEach, LOOPBACK_WITH_ADMIN, spawnEchod } from "../helpers/spawn-echod.ts";
 import { fmt, metrics, percentile, total } from "./tools.ts";
 
@@ -27,31 +27,19 @@ interface PingPong {
 /** Sends a 64-byte message every 10 ms and waits for it to come back exactly. */
 function pingPong(socket: net.Socket, id: number): PingPong {
   const state: PingPong = { rtts: [], errors: 0, stop: async () => {} };
-  let pending = Buffer.alloc(0);
-  let wake: (() => void) | null = null;
+  const reader = exactReader(socket);
   let running = true;
-  socket.on("error", () => {});
-  socket.on("data", (d: Buffer) => {
-    pending = Buffer.concat([pending, d]);
-    wake?.();
-  });
-  socket.once("close", () => wake?.());
   const loop = (async () => {
     for (let n = 0; running && !socket.destroyed; n++) {
       const message = Buffer.from(`${id}:${n}:`.padEnd(64, "."));
       const sent = performance.now();
       socket.write(message);
-      while (pending.length < message.length && !socket.destroyed) {
-        await new Promise<void>((r) => {
-          wake = r;
-        });
-      }
-      if (socket.destroyed) {
+      const echoed = await reader.read(message.length);
+      if (echoed === null) {
         if (running) state.errors++;
         return;
       }
-      if (!pending.subarray(0, 64).equals(message)) state.errors++;
-      pending = pending.subarray(64);
+      if (!echoed.equals(message)) state.errors++;
       state.rtts.push({ at: sent, ms: performance.now() - sent });
       await Bun.sleep(10);
     }

@@ -13,8 +13,8 @@
 import { expect, test } from "bun:test";
 import { randomBytes } from "node:crypto";
 import type net from "node:net";
-import { encodeLengthPrefixed } from "../../src/echo/framing.ts";
-import { connect, waitFor } from "../helpers/net-client.ts";
+import { encodeLengthPrefixed } from "../../src/echo/faults/length-prefixed-framer.ts";
+import { connect, exactReader, waitFor } from "../helpers/net-client.ts";
 import {
   type Echod,
   killedAfterEach,
@@ -53,31 +53,19 @@ interface GoodClient {
 /** A well-behaved framed client: 8 valid messages per round, each round's echo checked byte for byte. */
 function goodClient(socket: net.Socket, makeRound: () => Uint8Array[]): GoodClient {
   const state: GoodClient = { rounds: 0, messages: 0, mismatches: 0, stop: async () => {} };
-  let pending = Buffer.alloc(0);
-  let wake: (() => void) | null = null;
+  const reader = exactReader(socket);
   let going = true;
-  socket.on("error", () => {});
-  socket.on("data", (d: Buffer) => {
-    pending = Buffer.concat([pending, d]);
-    wake?.();
-  });
-  socket.once("close", () => wake?.());
   const loop = (async () => {
     while (going && !socket.destroyed) {
       const frames = makeRound();
       const sent = cat(...frames);
       socket.write(sent);
-      while (pending.length < sent.length && !socket.destroyed) {
-        await new Promise<void>((r) => {
-          wake = r;
-        });
-      }
-      if (socket.destroyed) {
+      const echoed = await reader.read(sent.length);
+      if (echoed === null) {
         state.mismatches++;
         return;
       }
-      if (!pending.subarray(0, sent.length).equals(sent)) state.mismatches++;
-      pending = pending.subarray(sent.length);
+      if (!echoed.equals(sent)) state.mismatches++;
       state.rounds++;
       state.messages += frames.length;
       await Bun.sleep(5);

@@ -1,6 +1,6 @@
 /**
  * Non-reading floods: clients send and read nothing. echod must stay within
- * the bound the README documents, base RSS + connections x (high-water mark
+ * the bound docs/listeners-and-framing.md documents, base RSS + connections x (high-water mark
  * + one read of at most 512 KiB), both in RSS (sampled from /proc every
  * 50 ms) and in echod_buffered_bytes. Then every client reads and must get
  * all its bytes.

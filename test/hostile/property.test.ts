@@ -6,7 +6,8 @@
  * write, after a delay, or only once part of the echo is back), several
  * concurrent clients each get exactly their own bytes back and a clean FIN.
  * Runs are bounded (numRuns) and each run has a deadline, so a hang fails.
- * The framing parsers' property tests live with them (test/echo/framing.test.ts).
+ * The framing parsers' property tests live with them (test/echo/faults/
+ * line-framer.test.ts and length-prefixed-framer.test.ts).
  */
 import { expect, test } from "bun:test";
 import fc from "fast-check";

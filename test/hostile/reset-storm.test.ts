@@ -101,8 +101,35 @@ test(`${RESETS.toLocaleString("en")} connections reset mid-transfer: ${STREAMS} 
   expect(echod.proc.exitCode).toBeNull();
 }, 120_000);
 
+/** Opens `count` connections to `port`; each, once connected, writes `write` and sends RST (`afterMs` later). */
+async function connectThenReset(
+  port: number,
+  count: number,
+  { write, afterMs }: { write?: Buffer; afterMs?: number },
+): Promise<void> {
+  await Promise.all(
+    Array.from(
+      { length: count },
+      () =>
+        new Promise<void>((resolve) => {
+          const socket = net.connect({ port, host: "127.0.0.1" });
+          socket.on("error", () => {});
+          socket.once("connect", () => {
+            if (write) socket.write(write);
+            const reset = () => {
+              socket.resetAndDestroy();
+              resolve();
+            };
+            if (afterMs === undefined) reset();
+            else setTimeout(reset, afterMs);
+          });
+        }),
+    ),
+  );
+}
+
 test("Bun fact: of 300 resets sent right behind 32 KiB of data, Bun reports some as an orderly close (end, then close without error); 50 resets of idle connections arrive as ECONNRESET", async () => {
-  // Why peer_reset is a lower bound (README, Reliability). If a Bun upgrade
+  // Why peer_reset is a lower bound (docs/reliability.md). If a Bun upgrade
   // makes this fail, every reset reaches close() with an error: drop the caveat.
   const seen = { endThenClean: 0, resetError: 0, other: 0 };
   const listener = Bun.listen<{ ended: boolean }>({
@@ -129,21 +156,7 @@ test("Bun fact: of 300 resets sent right behind 32 KiB of data, Bun reports some
     },
   });
   try {
-    await Promise.all(
-      Array.from(
-        { length: 300 },
-        () =>
-          new Promise<void>((resolve) => {
-            const socket = net.connect({ port: listener.port, host: "127.0.0.1" });
-            socket.on("error", () => {});
-            socket.once("connect", () => {
-              socket.write(Buffer.alloc(32 * 1024));
-              socket.resetAndDestroy();
-              resolve();
-            });
-          }),
-      ),
-    );
+    await connectThenReset(listener.port, 300, { write: Buffer.alloc(32 * 1024) });
     await waitFor(() => seen.endThenClean + seen.resetError + seen.other === 300, 5000);
     console.log(
       `Bun fact: 300 resets behind data: ${seen.endThenClean} end + clean close, ${seen.resetError} close with ECONNRESET, ${seen.other} other`,
@@ -153,22 +166,7 @@ test("Bun fact: of 300 resets sent right behind 32 KiB of data, Bun reports some
 
     // The control: resetAndDestroy() really sends RST, as 50 idle connections show.
     const before = { ...seen };
-    await Promise.all(
-      Array.from(
-        { length: 50 },
-        () =>
-          new Promise<void>((resolve) => {
-            const socket = net.connect({ port: listener.port, host: "127.0.0.1" });
-            socket.on("error", () => {});
-            socket.once("connect", () =>
-              setTimeout(() => {
-                socket.resetAndDestroy();
-                resolve();
-              }, 50),
-            );
-          }),
-      ),
-    );
+    await connectThenReset(listener.port, 50, { afterMs: 50 });
     await waitFor(() => seen.resetError - before.resetError === 50, 5000);
     expect(seen.resetError - before.resetError).toBe(50);
   } finally {

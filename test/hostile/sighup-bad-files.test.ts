@@ -9,24 +9,19 @@
  * load them (the other certificate's fingerprint is then served), so a
  * failed reload leaves nothing stuck.
  */
-import { afterAll, beforeAll, expect, test } from "bun:test";
+import { expect, test } from "bun:test";
 import { X509Certificate } from "node:crypto";
 import { copyFileSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { type CertDir, createCertDir, sClient } from "../helpers/certs.ts";
+import { certDirForFile, sClient, tlsListenerArgs } from "../helpers/certs.ts";
 import { waitFor } from "../helpers/net-client.ts";
-import { type Echod, killedAfterEach, spawnEchod } from "../helpers/spawn-echod.ts";
+import { type Echod, LOOPBACK, spawnKilledAfterEach, tlsPortOf } from "../helpers/spawn-echod.ts";
 import { openFds } from "./tools.ts";
 
-const running = killedAfterEach();
-let certs: CertDir;
-
-beforeAll(() => {
-  certs = createCertDir();
-  certs.issue("a", "echod reload a", 5005, "server");
-  certs.issue("b", "echod reload b", 6006, "server");
+const spawnEchod = spawnKilledAfterEach();
+const certs = certDirForFile((dir) => {
+  dir.issue("a", "echod reload a", 5005, "server");
+  dir.issue("b", "echod reload b", 6006, "server");
 });
-
-afterAll(() => certs.remove());
 
 /** The SHA-256 fingerprint of a PEM certificate file, as node:crypto writes it (AA:BB:...). */
 function fingerprintOf(name: string): string {
@@ -113,23 +108,8 @@ const BAD: BadFile[] = [
 
 test(`SIGHUP with ${BAD.length} kinds of bad TLS file keeps the old certificate and logs the file; the next good SIGHUP reloads`, async () => {
   install("a");
-  const echod = await spawnEchod([
-    "0",
-    "--host",
-    "127.0.0.1",
-    "--no-metrics",
-    "--tls-port",
-    "0",
-    "--tls-cert",
-    certs.path("live.crt"),
-    "--tls-key",
-    certs.path("live.key"),
-  ]);
-  running.push(echod);
-  const started = echod.lines.find((l) => l.msg === "echod listening") as {
-    listeners: Record<string, string>;
-  };
-  const port = Number(started.listeners.tls?.split(":").pop());
+  const echod = await spawnEchod([...LOOPBACK, ...tlsListenerArgs(certs)]);
+  const port = tlsPortOf(echod);
   const prints = { a: fingerprintOf("a.crt"), b: fingerprintOf("b.crt") };
   expect(prints.a).not.toBe(prints.b);
   expect(servedFingerprint(port)).toBe(prints.a);

@@ -6,26 +6,26 @@
  * half-finished handshakes held open while `openssl s_client` still gets its
  * echo. Each ends as pinned below and is counted by that reason exactly
  * (`tls_handshake_failed` for a refused or broken-off handshake, as the
- * README documents; `idle_timeout` for one that stalls, reaped by
+ * docs/listeners-and-framing.md documents; `idle_timeout` for one that stalls, reaped by
  * --idle-timeout and never earlier); the process stays up.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import net from "node:net";
 import tls from "node:tls";
-import { type CertDir, createCertDir, sClient } from "../helpers/certs.ts";
+import { type CertDir, createCertDir, sClient, tlsListenerArgs } from "../helpers/certs.ts";
 import { echoOnce } from "../helpers/net-client.ts";
 import {
   type Echod,
-  killedAfterEach,
   LOOPBACK_WITH_ADMIN,
-  spawnEchod,
+  spawnKilledAfterEach,
+  tlsPortOf,
 } from "../helpers/spawn-echod.ts";
 import { exchange, fmt, metrics, percentile, total } from "./tools.ts";
 
 const IDLE_S = 2;
 const HALF_OPEN = 200;
 
-const running = killedAfterEach();
+const spawnEchod = spawnKilledAfterEach();
 let certs: CertDir;
 /** A real ClientHello (Bun's node:tls client), captured by a plain TCP server. */
 let hello: Buffer;
@@ -53,22 +53,13 @@ afterAll(() => certs.remove());
 async function startTls(): Promise<{ echod: Echod; port: number }> {
   const echod = await spawnEchod([
     ...LOOPBACK_WITH_ADMIN,
-    "--tls-port",
-    "0",
-    "--tls-cert",
-    certs.path("server.crt"),
-    "--tls-key",
-    certs.path("server.key"),
+    ...tlsListenerArgs(certs, "server"),
     "--idle-timeout",
     String(IDLE_S),
     "--log-level",
     "debug",
   ]);
-  running.push(echod);
-  const started = echod.lines.find((l) => l.msg === "echod listening") as {
-    listeners: Record<string, string>;
-  };
-  return { echod, port: Number(started.listeners.tls?.split(":").pop()) };
+  return { echod, port: tlsPortOf(echod) };
 }
 
 /** The reason echod logged for the connection from client port `port`. */

@@ -8,13 +8,13 @@
  * 5 KiB per connection would add about 12 MiB over rounds 4 to 6, more than
  * that allowance on a ~60 MiB process. `npm run soak -- --tls` is the long run.
  */
-import { afterAll, afterEach, beforeAll, expect, test } from "bun:test";
+import { afterAll, beforeAll, expect, test } from "bun:test";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import tls from "node:tls";
-import { type Echod, LOOPBACK_WITH_ADMIN, spawnEchod } from "../helpers/spawn-echod.ts";
+import { LOOPBACK_WITH_ADMIN, spawnKilledAfterEach, tlsPortOf } from "../helpers/spawn-echod.ts";
 import { metrics, rssBytes, total } from "./tools.ts";
 
 const ROUNDS = 6;
@@ -22,7 +22,7 @@ const PER_ROUND = 500;
 const AT_ONCE = 50;
 
 let dir = "";
-let running: Echod[] = [];
+const spawnEchod = spawnKilledAfterEach();
 
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), "echod-tls-soak-"));
@@ -39,10 +39,6 @@ beforeAll(() => {
   if (made.exitCode !== 0) throw new Error(`openssl req failed: ${made.stderr.toString()}`);
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-afterEach(() => {
-  for (const e of running) e.proc.kill("SIGKILL");
-  running = [];
-});
 
 function tlsConnect(port: number): Promise<tls.TLSSocket> {
   return new Promise((resolve, reject) => {
@@ -110,11 +106,7 @@ test(`TLS: ${ROUNDS} rounds of ${PER_ROUND} short connections beside 2 streams; 
     "--tls-key",
     join(dir, "key.pem"),
   ]);
-  running.push(echod);
-  const started = echod.lines.find((l) => l.msg === "echod listening") as {
-    listeners: Record<string, string>;
-  };
-  const port = Number(started.listeners.tls?.split(":").pop());
+  const port = tlsPortOf(echod);
   const pid = echod.proc.pid;
   const base = rssBytes(pid);
 

@@ -4,54 +4,27 @@
  * bounded: streams stop when told to, loops have a count.
  */
 import { randomBytes } from "node:crypto";
-import { readdirSync, readFileSync } from "node:fs";
 import type net from "node:net";
+import { openFds, cpuSeconds as readCpuSeconds, rssBytes } from "../../bench/common/proc.ts";
+import { sumSamples } from "../../bench/common/prom-text.ts";
 import { connect } from "../helpers/net-client.ts";
 import { parseSamples, scrape } from "../helpers/prom-text.ts";
 
-/** Open file descriptors of a process, counted in /proc/PID/fd. */
-export function openFds(pid: number): number {
-  return readdirSync(`/proc/${pid}/fd`).length;
-}
+export { openFds, rssBytes };
 
-/** Resident set size of a process in bytes, from /proc/PID/status. */
-export function rssBytes(pid: number): number {
-  const kib = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1];
-  if (kib === undefined) throw new Error(`no VmRSS for pid ${pid}`);
-  return Number(kib) * 1024;
-}
-
-/** CPU seconds (user + system) a process has used, from /proc/PID/stat. */
+/** CPU seconds (user + system) a process has used, from /proc/PID/stat; throws when the process is gone. */
 export function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  // utime and stime are fields 14 and 15 (1-based) of the whole line, 12 and 13 after the name.
-  return (Number(fields[11]) + Number(fields[12])) / 100;
+  const seconds = readCpuSeconds(pid);
+  if (seconds === null) throw new Error(`no CPU times for pid ${pid}`);
+  return seconds;
 }
 
 export async function metrics(adminPort: number): Promise<Map<string, number>> {
   return parseSamples(await (await scrape(adminPort)).text());
 }
 
-/**
- * The sum of every sample of `name` whose labels include all of `labels`
- * (echod labels most series by listener; the sum is the daemon's figure).
- * NaN when there is no such sample, so a missing metric fails the test.
- */
-export function total(
-  samples: Map<string, number>,
-  name: string,
-  labels: Record<string, string> = {},
-): number {
-  const wanted = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
-  let sum = Number.NaN;
-  for (const [key, value] of samples) {
-    if (key !== name && !key.startsWith(`${name}{`)) continue;
-    if (!wanted.every((pair) => key.includes(pair))) continue;
-    sum = (Number.isNaN(sum) ? 0 : sum) + value;
-  }
-  return sum;
-}
+/** The sum of every sample of `name` whose labels include all of `labels` (NaN when none). */
+export const total = sumSamples;
 
 /** The value at fraction `p` (0..1) of the sorted values (nearest rank). */
 export function percentile(values: readonly number[], p: number): number {

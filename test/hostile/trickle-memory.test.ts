@@ -36,16 +36,27 @@ const CLIENT = resolve(import.meta.dir, "trickle-client.py");
 const running = killedAfterEach();
 const namespaces = netnsAfterEach();
 
-/** An echod in a fresh namespace, and a scrape of its /metrics from inside. */
-async function startInNetns(
-  args: string[],
-): Promise<{ echod: Echod; ns: Netns; metrics: () => Promise<Map<string, number>> }> {
+interface InNetns {
+  readonly echod: Echod;
+  readonly pid: number;
+  readonly ns: Netns;
+  /** A scrape of its /metrics from inside the namespace. */
+  readonly metrics: () => Promise<Map<string, number>>;
+  /** Its RSS after one scrape, the baseline the growth is measured from. */
+  readonly base: number;
+}
+
+/** An echod in a fresh namespace, scraped once so the baseline RSS includes the scrape's own cost. */
+async function startInNetns(args: string[]): Promise<InNetns> {
   const ns = await createNetns();
   namespaces.push(ns);
   const echod = await spawnEchod([...LOOPBACK_WITH_ADMIN, ...args], { prefix: ns.prefix });
   running.push(echod);
   const url = `http://127.0.0.1:${echod.metricsPort}/metrics`;
-  return { echod, ns, metrics: async () => parseSamples(await ns.get(url)) };
+  const metrics = async () => parseSamples(await ns.get(url));
+  await metrics();
+  const pid = echod.proc.pid;
+  return { echod, pid, ns, metrics, base: rssBytes(pid) };
 }
 
 /** Runs trickle-client.py; `sent()` resolves once it stops sending, `readBack()` when it has read. */
@@ -121,9 +132,7 @@ const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
 
 test("4 non-reading clients trickling 1-byte segments until echod pauses them at --max-buffer 256KiB: RSS growth within 2 x held + 256 KiB each + 8 MiB, then every byte back", async () => {
   // 1-byte segments cost about 7 us each end to end: a 256 KiB mark keeps this to ~1.5 M segments.
-  const { echod, ns, metrics } = await startInNetns(["--max-buffer", "256KiB"]);
-  await metrics();
-  const base = rssBytes(echod.proc.pid);
+  const { echod, ns, metrics, base } = await startInNetns(["--max-buffer", "256KiB"]);
   const client = startTrickle(ns, echod.port, 4, 4 * MIB, "", false, 1, true);
   // Until echod has paused all four (TCP's zero-window probes back off, so a
   // blocked client is not yet a paused one), then a little more.
@@ -153,9 +162,7 @@ test("4 non-reading clients trickling 1-byte segments until echod pauses them at
 }, 120_000);
 
 test("--framing length-prefixed: a 1 MiB header then a 1-byte trickle on 10 connections: held bytes counted as buffered, RSS growth within 2 x held + 256 KiB each + 8 MiB", async () => {
-  const { echod, ns, metrics } = await startInNetns(["--framing", "length-prefixed"]);
-  await metrics();
-  const base = rssBytes(echod.proc.pid);
+  const { echod, ns, metrics, base } = await startInNetns(["--framing", "length-prefixed"]);
   const PER = 300 * 1024;
   const client = startTrickle(ns, echod.port, 10, PER, "00100000"); // announces 1 MiB
   const sent = await client.sent();
@@ -177,14 +184,12 @@ test("--framing length-prefixed: a 1 MiB header then a 1-byte trickle on 10 conn
 }, 120_000);
 
 test("--framing line: 1 MiB trickled without a newline is held as bytes and counted as buffered; the newline brings it all back", async () => {
-  const { echod, ns, metrics } = await startInNetns([
+  const { echod, ns, metrics, base } = await startInNetns([
     "--framing",
     "line",
     "--max-message-size",
     "2MiB",
   ]);
-  await metrics();
-  const base = rssBytes(echod.proc.pid);
   const client = startTrickle(ns, echod.port, 1, MIB, "", true);
   const sent = await client.sent();
   const held = await settledBuffered(metrics);
@@ -200,10 +205,7 @@ test("--framing line: 1 MiB trickled without a newline is held as bytes and coun
 }, 120_000);
 
 test("--framing line: 64 MiB of empty lines through nc come back whole, with RSS growth under 64 MiB and under 10 CPU-seconds", async () => {
-  const { echod, ns, metrics } = await startInNetns(["--framing", "line"]);
-  const pid = echod.proc.pid;
-  await metrics();
-  const base = rssBytes(pid);
+  const { echod, pid, ns, metrics, base } = await startInNetns(["--framing", "line"]);
   const cpuBefore = cpuSeconds(pid);
   let peak = base;
   let sampling = true;
@@ -244,10 +246,7 @@ test("--framing line: 64 MiB of empty lines through nc come back whole, with RSS
 }, 120_000);
 
 test("300 non-reading clients sending up to 4 MiB each (until blocked) at --max-buffer 64KiB: RSS while paused and while draining within base + 300 x (64 KiB + 512 KiB), then every byte back", async () => {
-  const { echod, ns, metrics } = await startInNetns(["--max-buffer", "64KiB"]);
-  const pid = echod.proc.pid;
-  await metrics();
-  const base = rssBytes(pid);
+  const { echod, pid, ns, metrics, base } = await startInNetns(["--max-buffer", "64KiB"]);
   const bound = 300 * (64 * 1024 + 512 * 1024);
   const peak = { paused: base, draining: base };
   let phase: "paused" | "draining" = "paused";

@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { copyFileSync, writeFileSync } from "node:fs";
 import type { udp } from "bun";
-import { type CertDir, createCertDir } from "../helpers/certs.ts";
+import { type CertDir, createCertDir, tlsListenerArgs } from "../helpers/certs.ts";
 import { connect, randomPayload } from "../helpers/net-client.ts";
 import type { Echod } from "../helpers/spawn-echod.ts";
 import {
@@ -230,14 +230,7 @@ describe("SIGHUP under --workers", () => {
   afterAll(() => certs.remove());
 
   test("with a bad certificate, the primary logs the failure naming the file and the workers, not 'reloaded'", async () => {
-    const echod = await start([
-      "--tls-port",
-      "0",
-      "--tls-cert",
-      certs.path("live.crt"),
-      "--tls-key",
-      certs.path("live.key"),
-    ]);
+    const echod = await start(tlsListenerArgs(certs));
     writeFileSync(certs.path("live.crt"), "not a certificate\n");
     echod.kill("SIGHUP");
     const primary = echod.proc.pid;

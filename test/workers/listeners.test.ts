@@ -3,16 +3,16 @@
  * (and re-read on SIGHUP in each), the Unix socket and UDP in worker 0, and
  * /metrics summing each listener over the workers.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { copyFileSync } from "node:fs";
 import { join } from "node:path";
 import tls from "node:tls";
-import { type CertDir, createCertDir } from "../helpers/certs.ts";
+import { type CertDir, createCertDir, tlsListenerArgs } from "../helpers/certs.ts";
 import { parseSamples, sample, scrape } from "../helpers/prom-text.ts";
-import { type Echod, LOOPBACK_WITH_ADMIN, spawnEchod } from "../helpers/spawn-echod.ts";
+import { LOOPBACK_WITH_ADMIN, spawnKilledAfterEach, tlsPortOf } from "../helpers/spawn-echod.ts";
 
 let certs: CertDir;
-let running: Echod[] = [];
+const spawnEchod = spawnKilledAfterEach();
 
 beforeAll(() => {
   certs = createCertDir();
@@ -22,10 +22,6 @@ beforeAll(() => {
   copyFileSync(certs.path("one.key"), certs.path("live.key"));
 });
 afterAll(() => certs.remove());
-afterEach(() => {
-  for (const e of running) e.proc.kill("SIGKILL");
-  running = [];
-});
 
 /** One TLS round trip; resolves with the echo and the certificate's common name. */
 function tlsEcho(
@@ -62,23 +58,17 @@ describe("--workers 2 with TLS, Unix and UDP", () => {
       ...LOOPBACK_WITH_ADMIN,
       "--workers",
       "2",
-      "--tls-port",
-      "0",
-      "--tls-cert",
-      certs.path("live.crt"),
-      "--tls-key",
-      certs.path("live.key"),
+      ...tlsListenerArgs(certs),
       "--unix",
       unix,
       "--udp-port",
       "0",
     ]);
-    running.push(echod);
     const started = echod.lines.find((l) => l.msg === "echod listening") as {
       listeners: Record<string, string>;
       workers: number[];
     };
-    const tlsPort = Number(started.listeners.tls?.split(":").pop());
+    const tlsPort = tlsPortOf(echod);
     const udpPort = Number(started.listeners.udp?.split(":").pop());
     expect(started.listeners.unix).toBe(unix);
 

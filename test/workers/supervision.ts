@@ -3,24 +3,16 @@
  * echod that is killed after each test with every worker it ever had, find
  * the pid now in a worker slot, and poll until something holds.
  */
-import { afterEach } from "bun:test";
 import { readFileSync } from "node:fs";
-import { type Echod, LOOPBACK_WITH_ADMIN, spawnEchod } from "../helpers/spawn-echod.ts";
+import { type Echod, LOOPBACK_WITH_ADMIN, spawnKilledAfterEach } from "../helpers/spawn-echod.ts";
 
 export type Supervised = Echod & { readonly admin: number };
 
 /** Starts `--workers 2` echods (with `args`) that are killed after each test, workers included. */
 export function supervisedEchods(): (args: string[]) => Promise<Supervised> {
-  const running: Echod[] = [];
-  afterEach(() => {
-    for (const e of running.splice(0)) {
-      e.proc.kill("SIGKILL");
-      for (const pid of everyWorkerPid(e)) tryKill(pid);
-    }
-  });
+  const spawnEchod = spawnKilledAfterEach(everyWorkerPid);
   return async (args) => {
     const echod = await spawnEchod([...LOOPBACK_WITH_ADMIN, "--workers", "2", ...args]);
-    running.push(echod);
     return Object.assign(echod, { admin: echod.metricsPort ?? 0 });
   };
 }
@@ -38,12 +30,6 @@ export function workerPid(e: Echod, id: number): number {
 function everyWorkerPid(e: Echod): number[] {
   const restarted = e.lines.filter((l) => l.msg === "worker restarted").map((l) => l.workerPid);
   return [...(startLine(e)?.workers ?? []), ...restarted.map(Number)];
-}
-
-function tryKill(pid: number): void {
-  try {
-    process.kill(pid, "SIGKILL");
-  } catch {}
 }
 
 /** Running (a zombie is dead: an orphan's zombie waits for a PID 1 that may never reap it). */

@@ -1,0 +1,296 @@
+/**
+ * The `echod-bench` command line: yargs definition, then validation into one
+ * frozen `BenchOptions`. Pure: argv in, options (or help text) out; bad input
+ * throws a usage error naming the flag and the value (exit 2).
+ */
+import yargs from "yargs";
+// src/cli.ts calls a flag's definition its "shape"; in bench/ a shape is a load shape only.
+import { type FlagShape as FlagSyntax, scanFlags } from "../../src/cli.ts";
+import { EchodError, usageError } from "../../src/errors.ts";
+import {
+  parseBoolean,
+  parseDecimal,
+  parseInteger,
+  parseSeconds,
+  parseSize,
+} from "../../src/units.ts";
+import { VERSION } from "../../src/version.ts";
+import { ERROR_CLASSES, ERROR_MEANINGS } from "./errors.ts";
+
+export interface BenchOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly connections: number;
+  readonly size: number;
+  readonly pipelining: number;
+  readonly duration: number | null;
+  readonly amount: number | null;
+  readonly warmup: number;
+  readonly timeout: number;
+  readonly workers: number;
+  readonly rate: number | null;
+  readonly churn: boolean;
+  readonly json: boolean;
+  readonly title: string | null;
+  readonly metricsUrl: string | null;
+  readonly progress: boolean;
+}
+
+export type ParsedCli =
+  | { readonly kind: "run"; readonly options: BenchOptions }
+  | { readonly kind: "output"; readonly text: string };
+
+export const DEFAULT_DURATION = 10;
+
+const EPILOG = `Modes: closed loop (default; each connection keeps --pipelining messages in flight), open loop (--rate: messages sent on a schedule, latency from when each was due), churn (--churn: connect, echo one message, close).
+Exit codes: 0 clean run; 1 any error below; 2 bad flags.
+Error classes: ${ERROR_CLASSES.map((k) => `${k} (${ERROR_MEANINGS[k]})`).join("; ")}.`;
+
+/** One flag of echod-bench: its syntax, help text and default (`shownDefault` when yargs must not fill it in). */
+export type BenchFlag = FlagSyntax & {
+  readonly describe: string;
+  readonly default?: string;
+  readonly shownDefault?: string;
+};
+
+/**
+ * Every flag once: yargs' definition, --help, the repeated-flag scan and the
+ * table in docs/bench-options.md (bench/harness/options-docs.ts) all read this list.
+ */
+export const FLAGS: readonly BenchFlag[] = [
+  {
+    flag: "connections",
+    alias: "c",
+    boolean: false,
+    describe: "Concurrent connections",
+    default: "10",
+  },
+  {
+    flag: "size",
+    alias: "s",
+    boolean: false,
+    describe: "Message size (64, 4KiB, 64KiB)",
+    default: "64",
+  },
+  {
+    flag: "pipelining",
+    alias: "p",
+    boolean: false,
+    describe: "Messages in flight per connection (closed loop)",
+    default: "1",
+  },
+  {
+    flag: "duration",
+    alias: "d",
+    boolean: false,
+    describe: "Seconds of measured load (10, 500ms, 1m)",
+    shownDefault: String(DEFAULT_DURATION),
+  },
+  {
+    flag: "amount",
+    alias: "a",
+    boolean: false,
+    describe: "Messages to echo in total, instead of --duration",
+  },
+  { flag: "warmup", boolean: false, describe: "Seconds of unmeasured load first", default: "0" },
+  {
+    flag: "timeout",
+    boolean: false,
+    describe: "Seconds a message may take before it counts as a timeout",
+    default: "10",
+  },
+  {
+    flag: "workers",
+    alias: "w",
+    boolean: false,
+    describe: "Harness threads; results merged histogram by histogram",
+    default: "1",
+  },
+  {
+    flag: "rate",
+    alias: "R",
+    boolean: false,
+    describe: "Open loop: messages per second in total, on a fixed schedule",
+  },
+  {
+    flag: "churn",
+    boolean: true,
+    describe: "Connect, echo one message, close, repeat; reports connections/s",
+  },
+  {
+    flag: "json",
+    alias: "j",
+    boolean: true,
+    describe: "One JSON line on stdout (tables still go to stderr)",
+  },
+  { flag: "title", boolean: false, describe: "A label carried into the report" },
+  {
+    flag: "metrics-url",
+    boolean: false,
+    describe:
+      "echod's /metrics URL: adds the server's CPU, peak RSS, backpressure pauses and rejections",
+  },
+  {
+    flag: "progress",
+    boolean: true,
+    describe: "Progress bar on stderr",
+    shownDefault: "on a TTY",
+  },
+];
+
+export function parseBenchCli(argv: readonly string[], isTTY: boolean): ParsedCli {
+  let output = "";
+  const parser = yargs([...argv])
+    .scriptName("echod-bench")
+    .usage(
+      "$0 HOST:PORT [options]\n\nLoad-test any TCP echo server and check every byte it echoes.",
+    )
+    .command("$0 <target>", false)
+    .positional("target", { type: "string", describe: "host:port ([::1]:port for IPv6)" })
+    .version(VERSION)
+    .help()
+    .alias("h", "help")
+    .alias("v", "version")
+    .strict()
+    .parserConfiguration({ "camel-case-expansion": false, "duplicate-arguments-array": false })
+    .epilog(EPILOG)
+    .wrap(Math.min(110, process.stdout.columns || 100))
+    .exitProcess(false)
+    .fail((message, error) => {
+      if (error instanceof EchodError) throw error;
+      const text = (message ?? String(error)).split("\n")[0] ?? "bad arguments";
+      const unknown = /^Unknown arguments?: ([^,]+)/.exec(text);
+      // yargs lists a stray positional ("echod-bench a:1 b:2") with the unknown flags.
+      if (unknown?.[1] !== undefined && argv.includes(unknown[1])) {
+        throw new EchodError("E_USAGE", `unexpected argument ${JSON.stringify(unknown[1])}`);
+      }
+      throw new EchodError(
+        "E_USAGE",
+        unknown
+          ? `unknown option ${unknown[1]?.length === 1 ? "-" : "--"}${unknown[1]} (see echod-bench --help)`
+          : text.startsWith("Not enough non-option arguments")
+            ? "missing target: give host:port, such as 127.0.0.1:7007 (see echod-bench --help)"
+            : text,
+      );
+    });
+  for (const f of FLAGS) {
+    parser.option(f.flag, {
+      type: f.boolean ? "boolean" : "string",
+      describe: f.describe,
+      ...(f.alias === undefined ? {} : { alias: f.alias }),
+      ...(f.default === undefined ? {} : { default: f.default }),
+      ...(f.shownDefault === undefined ? {} : { defaultDescription: f.shownDefault }),
+    });
+  }
+  const parsed = parser.parseSync([...argv], {}, (_err, _argv, text) => {
+    output = text;
+  }) as Record<string, unknown>;
+  if (output) return { kind: "output", text: output };
+  const booleanText = scanFlags(argv, FLAGS);
+  for (const f of FLAGS) {
+    const text = booleanText[f.flag];
+    if (text !== undefined) parsed[f.flag] = switchValue(`--${f.flag}`, text);
+  }
+  return { kind: "run", options: validate(parsed, isTTY) };
+}
+
+/** `--json=VALUE`: only "true" or "false" (yargs alone reads any other VALUE as false). */
+function switchValue(flag: string, text: string): boolean {
+  const value = parseBoolean(text);
+  if (value === null) throw usageError(flag, text, "must be true or false");
+  return value;
+}
+
+function validate(a: Record<string, unknown>, isTTY: boolean): BenchOptions {
+  const { host, port } = parseTarget(String(a.target));
+  const amount = a.amount === undefined ? null : integer("--amount", a.amount, 1, 1e12);
+  if (amount !== null && a.duration !== undefined) {
+    throw usageError("--amount", a.amount, "give --duration or --amount, not both");
+  }
+  const duration =
+    amount !== null
+      ? null
+      : a.duration === undefined
+        ? DEFAULT_DURATION
+        : seconds("--duration", a.duration, true);
+  const rate = a.rate === undefined ? null : positiveNumber("--rate", a.rate);
+  const churn = a.churn === true;
+  if (churn && rate !== null) throw usageError("--rate", a.rate, "cannot be combined with --churn");
+  const connections = integer("--connections", a.connections, 1, 1_000_000);
+  const workers = integer("--workers", a.workers, 1, 64);
+  if (workers > connections) {
+    throw usageError("--workers", a.workers, `must not exceed --connections (${connections})`);
+  }
+  const size = parseSize(String(a.size));
+  if (size === null || size < 1 || size > 64 * 1024 * 1024) {
+    throw usageError(
+      "--size",
+      a.size,
+      "must be a size from 1 byte to 64MiB, such as 64, 4KiB or 1MiB",
+    );
+  }
+  const metricsUrl = a["metrics-url"] === undefined ? null : String(a["metrics-url"]);
+  if (metricsUrl !== null && !/^https?:\/\/[^/\s]+/.test(metricsUrl)) {
+    throw usageError("--metrics-url", metricsUrl, "must be an http:// or https:// URL");
+  }
+  return Object.freeze({
+    host,
+    port,
+    connections,
+    size,
+    pipelining: integer("--pipelining", a.pipelining, 1, 65_536),
+    duration,
+    amount,
+    warmup: seconds("--warmup", a.warmup, false),
+    timeout: seconds("--timeout", a.timeout, true),
+    workers,
+    rate,
+    churn,
+    json: a.json === true,
+    title: a.title === undefined ? null : String(a.title),
+    metricsUrl,
+    progress: typeof a.progress === "boolean" ? a.progress : isTTY,
+  });
+}
+
+/** "127.0.0.1:7007", "localhost:7007", "[::1]:7007". */
+export function parseTarget(target: string): { host: string; port: number } {
+  const match = /^(?:\[([^\]]+)\]|([^:[\]]+)):([1-9]\d*)$/.exec(target);
+  const port = match ? Number(match[3]) : Number.NaN;
+  if (!match || !Number.isInteger(port) || port < 1 || port > 65_535) {
+    throw usageError(
+      "target",
+      target,
+      "must be host:port with a port from 1 to 65535, such as 127.0.0.1:7007 or [::1]:7007",
+    );
+  }
+  return { host: (match[1] ?? match[2]) as string, port };
+}
+
+function integer(flag: string, value: unknown, min: number, max: number): number {
+  const n = parseInteger(String(value));
+  if (n === null || n < min || n > max) {
+    throw usageError(flag, value, `must be a decimal integer from ${min} to ${max}`);
+  }
+  return n;
+}
+
+function positiveNumber(flag: string, value: unknown): number {
+  const n = parseDecimal(String(value));
+  if (n === null || n <= 0) {
+    throw usageError(flag, value, "must be a decimal number above 0, such as 1000 or 2.5");
+  }
+  return n;
+}
+
+function seconds(flag: string, value: unknown, positive: boolean): number {
+  const s = parseSeconds(String(value));
+  if (s === null || (positive && s <= 0) || s > 86_400) {
+    throw usageError(
+      flag,
+      value,
+      `must be ${positive ? "above 0" : "0 or more"} seconds (at most a day), such as 10, 1.5 or 250ms`,
+    );
+  }
+  return s;
+}

@@ -1,0 +1,14 @@
+/**
+ * `host:port` as echod writes it in logs and errors: an IPv6 host goes in
+ * brackets (`[::1]:7`), so the port cannot be read as part of the address.
+ */
+
+/** `host:port`, with an IPv6 host in brackets. */
+export function formatAddress(host: string, port: number): string {
+  return `${formatHost(host)}:${port}`;
+}
+
+/** The host as it appears before `:port` or in a URL: an IPv6 address in brackets. */
+export function formatHost(host: string): string {
+  return host.includes(":") ? `[${host}]` : host;
+}

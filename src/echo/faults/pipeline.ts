@@ -1,0 +1,227 @@
+/**
+ * The socket handlers of a listener with framing or faults turned on,
+ * composed once per listener from its plan. The raw handlers (handlers.ts)
+ * stay untouched, with no per-chunk check of these features: server.ts picks
+ * one handler object or the other when the listener starts. Here each chunk
+ * (or run of framed messages) goes through a small per-connection pipeline:
+ * the framer, then each fault stage's `enter` (stage.ts) into a queue of
+ * pending bytes, then each stage's `leave` out of it into the usual write
+ * queue. Bytes waiting in that pipeline count against --max-buffer like
+ * queued ones: past the mark, echod stops reading, so a delayed or throttled
+ * echo never grows memory beyond the per-connection bound.
+ */
+import type { SocketHandler } from "bun";
+import { createLimitedWarning } from "../../log-limit.ts";
+import { type Connection, type EchoSocket, flush, tidyQueue, writeOrQueue } from "../connection.ts";
+// By module name: the steps shared with the raw handlers stand apart from the fault ones.
+import * as lifecycle from "../lifecycle.ts";
+import { clearFrameBatch, type Framer } from "./framer.ts";
+import { admit, discardPending, frameChunk, held } from "./pending.ts";
+import type { FaultPlan } from "./plan.ts";
+import type { Cut } from "./stage.ts";
+import { createFaultState, type FaultState } from "./state.ts";
+
+export function createFaultHandlers(
+  ctx: lifecycle.EchoContext,
+  plan: FaultPlan,
+): SocketHandler<Connection> {
+  const { stats, lowWater } = ctx;
+  const stages = plan.stages;
+  const writePerTurn = stages.some((stage) => stage.writePerTurn === true);
+  const tooLarge = createLimitedWarning(
+    ctx.log,
+    "connections closed: message over --max-message-size",
+    "closed",
+  );
+
+  /**
+   * Sends one chunk, or a run of `messages` whole messages, through the
+   * stages into the pending queue (or straight out on a connection without
+   * faults).
+   */
+  const emit = (
+    socket: EchoSocket,
+    conn: Connection,
+    f: FaultState,
+    unit: Uint8Array,
+    messages: number,
+  ): void => {
+    if (!f.faulty) {
+      writeOrQueue(socket, conn, stats, unit);
+      return;
+    }
+    admit(stages, conn, f, unit, messages, stats);
+  };
+
+  /** Runs one chunk through the framer and sends the whole messages on, in runs. */
+  const frame = (
+    socket: EchoSocket,
+    conn: Connection,
+    f: FaultState,
+    framer: Framer,
+    chunk: Uint8Array,
+  ): void => {
+    if (!frameChunk(f, framer, chunk, stats)) {
+      tooLarge({ framing: plan.framing, maxMessageSize: plan.maxMessageSize });
+    }
+    const { runs, counts } = f.batch;
+    for (let i = 0; i < runs.length; i++) {
+      emit(socket, conn, f, runs[i] as Uint8Array, counts[i] as number);
+    }
+    clearFrameBatch(f.batch);
+  };
+
+  /** Moves pending bytes that every stage lets go to the socket, then settles the connection. */
+  const pump = (socket: EchoSocket, conn: Connection, f: FaultState): void => {
+    const { pending, dueTimes } = f;
+    let head = f.head;
+    const now = performance.now();
+    while (head < pending.length && conn.queued === 0) {
+      const chunk = pending[head] as Uint8Array;
+      let n = chunk.length;
+      let wait = -1;
+      for (let i = 0; i < stages.length; i++) {
+        const leave = (stages[i] as (typeof stages)[number]).leave;
+        if (leave === undefined) continue;
+        const may = leave(f.stageStates[i], n, now, dueTimes[head] as number);
+        if (may < 0) {
+          wait = -may;
+          break;
+        }
+        n = may;
+      }
+      if (wait >= 0) {
+        schedule(socket, f, wait);
+        break;
+      }
+      if (n === chunk.length) {
+        head++;
+      } else {
+        pending[head] = chunk.subarray(n);
+      }
+      f.pendingBytes -= n;
+      stats.bufferedBytes -= n;
+      conn.lastActive = ctx.now;
+      writeOrQueue(socket, conn, stats, n === chunk.length ? chunk : chunk.subarray(0, n));
+      if (writePerTurn && head < pending.length) {
+        schedule(socket, f, 0);
+        break;
+      }
+    }
+    f.head = tidyQueue(f, pending, head, dueTimes);
+    settle(socket, conn, f);
+  };
+
+  const onTimer = (socket: EchoSocket): void => {
+    const conn = socket.data;
+    const f = conn.faults as FaultState;
+    f.timer = null;
+    if (!conn.ended) pump(socket, conn, f);
+  };
+
+  const schedule = (socket: EchoSocket, f: FaultState, ms: number): void => {
+    if (f.timer === null) f.timer = setTimeout(onTimer, ms, socket);
+  };
+
+  /** Once nothing is held: end a cut connection, or a finished one; else resume reading below the low mark. */
+  const settle = (socket: EchoSocket, conn: Connection, f: FaultState): void => {
+    if (f.pendingBytes === 0 && conn.queued === 0) {
+      if (f.cut !== null) {
+        if (!f.cutDone) cut(socket, conn, f, f.cut);
+        return;
+      }
+      if (conn.endWhenFlushed) {
+        lifecycle.finish(socket, conn);
+        return;
+      }
+    }
+    if (conn.paused && !ctx.draining && held(conn, f) <= lowWater) lifecycle.resume(socket, conn);
+  };
+
+  const cut = (socket: EchoSocket, conn: Connection, f: FaultState, why: Cut): void => {
+    f.cutDone = true;
+    conn.reason ??= why;
+    if (why === "fault_reset") {
+      stats.faults.reset++;
+      socket.terminate();
+      return;
+    }
+    if (why === "fault_close") stats.faults.close++;
+    // Our FIN now; input that still arrives is read and dropped (see finish).
+    lifecycle.finish(socket, conn);
+  };
+
+  return {
+    open(socket) {
+      const conn = lifecycle.openConnection(ctx, socket as EchoSocket);
+      if (conn !== null) conn.faults = createFaultState(plan, performance.now());
+    },
+
+    data(socket, chunk) {
+      const conn = socket.data;
+      const f = conn.faults as FaultState;
+      if (!lifecycle.receive(ctx, conn, chunk, conn.lingering || f.cut !== null)) return;
+      if (f.framer === null) {
+        emit(socket, conn, f, chunk, 1);
+      } else {
+        frame(socket, conn, f, f.framer, chunk);
+      }
+      if (f.pendingBytes > 0) pump(socket, conn, f);
+      if (f.cut !== null) {
+        settle(socket, conn, f);
+      } else {
+        lifecycle.pauseAboveHighWater(ctx, socket, conn, held(conn, f));
+      }
+    },
+
+    drain(socket) {
+      const conn = socket.data;
+      if (conn === undefined || conn.ended) return;
+      const f = conn.faults as FaultState;
+      if (conn.queued > 0) {
+        conn.lastActive = ctx.now;
+        if (!flush(socket, conn, stats)) {
+          if (conn.paused && !ctx.draining && held(conn, f) <= lowWater)
+            lifecycle.resume(socket, conn);
+          return;
+        }
+      }
+      pump(socket, conn, f);
+    },
+
+    end(socket) {
+      const conn = socket.data;
+      if (conn === undefined) {
+        socket.end();
+        return;
+      }
+      const f = conn.faults as FaultState;
+      conn.peerEnded = true;
+      conn.endWhenFlushed = true;
+      if (conn.lingering) {
+        lifecycle.finish(socket, conn);
+        return;
+      }
+      if (f.framer !== null && f.cut === null) {
+        const partial = f.framer.buffered;
+        const tail = f.framer.end();
+        stats.bufferedBytes -= partial;
+        if (tail === null) {
+          stats.discardedBytes += partial;
+        } else {
+          stats.messages++;
+          emit(socket, conn, f, tail, 1);
+        }
+      }
+      pump(socket, conn, f);
+    },
+
+    error: lifecycle.recordError,
+
+    close(socket, error) {
+      const f = socket.data?.faults as FaultState | null | undefined;
+      if (f) discardPending(f, stats);
+      lifecycle.closeConnection(ctx, socket, error);
+    },
+  } satisfies SocketHandler<Connection>;
+}

@@ -1,0 +1,40 @@
+/**
+ * What a listener does beyond raw echo, decided once when it starts: the
+ * framing, and the fault stages in the order a unit passes them (the budget
+ * first, so that nothing past it is delayed or counted).
+ */
+import type { Config } from "../../config.ts";
+import { createBandwidthStage } from "./bandwidth.ts";
+import { createBudgetStage } from "./budget.ts";
+import { createDelayStage } from "./delay.ts";
+import { createSliceStage } from "./slice.ts";
+import type { FaultStage } from "./stage.ts";
+
+export interface FaultPlan {
+  readonly framing: "line" | "length-prefixed" | null;
+  readonly maxMessageSize: number;
+  /** The configured faults; empty when none is. `faultRate` picks the connections that get them. */
+  readonly stages: readonly FaultStage[];
+  readonly faultRate: number;
+}
+
+/** The listener's plan, or null for the raw echo path (no framing, and no fault any connection gets). */
+export function createFaultPlan(config: Config): FaultPlan | null {
+  const stages: FaultStage[] = [];
+  const budget = config.closeAfter || config.resetAfter;
+  if (budget > 0) {
+    stages.push(createBudgetStage(budget, config.closeAfter > 0 ? "fault_close" : "fault_reset"));
+  }
+  if (config.delay.ms > 0 || config.delay.jitterMs > 0) {
+    stages.push(createDelayStage(config.delay.ms, config.delay.jitterMs));
+  }
+  if (config.slice > 0) stages.push(createSliceStage(config.slice));
+  if (config.bandwidth > 0) stages.push(createBandwidthStage(config.bandwidth));
+  if (config.framing === "none" && (stages.length === 0 || config.faultRate === 0)) return null;
+  return {
+    framing: config.framing === "none" ? null : config.framing,
+    maxMessageSize: config.maxMessageSize,
+    stages,
+    faultRate: config.faultRate,
+  };
+}

@@ -1,0 +1,235 @@
+/**
+ * The life of a connection, shared by the raw handlers (handlers.ts) and the
+ * fault pipeline (faults/pipeline.ts): taking it into service or rejecting it
+ * past a limit, the rate-limited rejection warning, booking each chunk read
+ * (and its --log-data dump), pausing above the high-water mark, finishing
+ * and closing it. Imports point down only: to the connection state and the
+ * counters.
+ */
+import type { Logger } from "../log.ts";
+import { type Connection, createConnection, discard, type EchoSocket } from "./connection.ts";
+import { type CloseReason, type EchoStats, observeDuration, type RejectReason } from "./stats.ts";
+
+/** How many bytes of each connection --log-data dumps, in total. */
+const LOG_DATA_CAP = 64;
+
+/** Connection counts shared by all stream listeners, so the limits hold across them. */
+export interface SharedLimits {
+  active: number;
+  /** Open connections per peer IP address, kept only when a per-IP limit is set. */
+  readonly perIp: Map<string, number>;
+}
+
+export function createSharedLimits(): SharedLimits {
+  return { active: 0, perIp: new Map() };
+}
+
+/** Shared, mutable state of one listener that the handlers read. */
+export interface EchoContext {
+  readonly stats: EchoStats;
+  readonly log: Logger;
+  readonly limits: SharedLimits;
+  readonly maxConnections: number;
+  /** Why a connection past maxConnections is rejected: the flag, or the open-files limit. */
+  readonly limitReason: RejectReason;
+  /** Connections per peer IP address; 0 = no limit (and for Unix sockets). */
+  readonly maxConnectionsPerIp: number;
+  /** High-water mark: pause reading above this many queued bytes. */
+  readonly highWater: number;
+  /** Low-water mark: resume reading at or below this many queued bytes. */
+  readonly lowWater: number;
+  readonly debug: boolean;
+  readonly logData: boolean;
+  /** Coarse clock (ms), advanced by the idle sweep; cheaper than a clock call per chunk. */
+  now: number;
+  /** True once shutdown began: no new connections, no more reading. */
+  draining: boolean;
+  readonly sockets: Set<EchoSocket>;
+  /** Rejections since the last warning line, so a flood cannot flood the log. */
+  rejectedSinceLog: number;
+  lastRejectLog: number;
+  /** The reason of the latest rejection, for the rate-limited warning. */
+  lastRejectReason: RejectReason;
+}
+
+/**
+ * Takes a new connection into service, or rejects it past a limit. Returns
+ * the connection, or null when it was rejected.
+ */
+export function openConnection(ctx: EchoContext, socket: EchoSocket): Connection | null {
+  const limits = ctx.limits;
+  if (limits.active >= ctx.maxConnections) {
+    reject(ctx, socket, ctx.limitReason);
+    return null;
+  }
+  let ip: string | null = null;
+  if (ctx.maxConnectionsPerIp > 0) {
+    ip = socket.remoteAddress;
+    const open = limits.perIp.get(ip) ?? 0;
+    if (open >= ctx.maxConnectionsPerIp) {
+      reject(ctx, socket, "per_ip_limit");
+      return null;
+    }
+    limits.perIp.set(ip, open + 1);
+  }
+  // The address string is only for log lines: building it costs every short connection.
+  const remote = ctx.debug || ctx.logData ? `${socket.remoteAddress}:${socket.remotePort}` : "";
+  const conn = createConnection(performance.now(), remote, ip);
+  socket.data = conn;
+  ctx.stats.accepted++;
+  ctx.stats.active++;
+  limits.active++;
+  ctx.sockets.add(socket);
+  if (ctx.debug) ctx.log.debug({ remote: conn.remote }, "connection opened");
+  return conn;
+}
+
+/** Books a served connection's end: counters, the per-IP count, the debug line. */
+export function closeConnection(ctx: EchoContext, socket: EchoSocket, error?: Error): void {
+  const conn = socket.data;
+  if (conn === undefined) return; // a rejected connection, already counted
+  const stats = ctx.stats;
+  ctx.sockets.delete(socket);
+  const reason: CloseReason = conn.reason ?? (error ? reasonForError(error) : "peer_closed");
+  discard(conn, stats);
+  stats.active--;
+  ctx.limits.active--;
+  if (conn.ip !== null) {
+    const left = (ctx.limits.perIp.get(conn.ip) ?? 1) - 1;
+    if (left > 0) ctx.limits.perIp.set(conn.ip, left);
+    else ctx.limits.perIp.delete(conn.ip);
+  }
+  stats.closed[reason]++;
+  const seconds = (performance.now() - conn.openedAt) / 1000;
+  observeDuration(stats, seconds);
+  if (ctx.debug) {
+    ctx.log.debug(
+      {
+        remote: conn.remote,
+        bytesIn: conn.bytesIn,
+        bytesOut: conn.bytesOut,
+        durationMs: Math.round(seconds * 1000),
+        reason,
+      },
+      "connection closed",
+    );
+  }
+}
+
+/**
+ * Pauses reading once a connection holds more than the high-water mark
+ * (`held`: queued bytes, plus what a fault stage holds).
+ */
+export function pauseAboveHighWater(
+  ctx: EchoContext,
+  socket: EchoSocket,
+  conn: Connection,
+  held: number,
+): void {
+  if (held > ctx.highWater && !conn.paused) {
+    conn.paused = true;
+    ctx.stats.backpressurePauses++;
+    socket.pause();
+  }
+}
+
+/** The error handler of every stream listener: remembers why, the close handler books it. */
+export function recordError(socket: EchoSocket, error: unknown): void {
+  const conn = socket.data;
+  if (conn !== undefined && conn.reason === null) conn.reason = reasonForError(error);
+}
+
+export function resume(socket: EchoSocket, conn: Connection): void {
+  conn.paused = false;
+  socket.resume();
+}
+
+/**
+ * Called once everything the peer sent has been written back. If the peer
+ * already sent its FIN, close. Otherwise (shutdown) send our FIN but keep
+ * reading and dropping input until the peer closes: closing a socket whose
+ * receive buffer holds unread bytes makes the kernel send RST, which throws
+ * away echo still in the send buffer (Apache's "lingering close").
+ */
+export function finish(socket: EchoSocket, conn: Connection): void {
+  if (conn.ended) return;
+  if (conn.peerEnded) {
+    conn.ended = true;
+    socket.end();
+    return;
+  }
+  if (conn.lingering) return;
+  conn.lingering = true;
+  socket.shutdown();
+  if (conn.paused) resume(socket, conn);
+}
+
+/** Takes any value: Bun calls error handlers with `undefined` too (docs/bun-notes.md). */
+export function reasonForError(error: unknown): CloseReason {
+  const code =
+    typeof error === "object" && error !== null ? (error as { code?: unknown }).code : undefined;
+  return code === "ECONNRESET" || code === "EPIPE" ? "peer_reset" : "error";
+}
+
+function reject(ctx: EchoContext, socket: EchoSocket, reason: RejectReason): void {
+  ctx.stats.rejected[reason]++;
+  ctx.rejectedSinceLog++;
+  ctx.lastRejectReason = reason;
+  logRejections(ctx, performance.now());
+  // FIN now. Bun closes the descriptor right away (the kernel finishes the
+  // handshake), so rejected connections hold no file descriptor.
+  socket.end();
+}
+
+/**
+ * Logs rejections at most once a second, with the count since the last line,
+ * so that a flood cannot flood the log. The idle sweep calls this too, so the
+ * last burst is always reported.
+ */
+export function logRejections(ctx: EchoContext, now: number): void {
+  if (ctx.rejectedSinceLog === 0 || now - ctx.lastRejectLog < 1000) return;
+  ctx.log.warn(
+    {
+      reason: ctx.lastRejectReason,
+      rejected: ctx.rejectedSinceLog,
+      maxConnections: ctx.maxConnections,
+      ...(ctx.maxConnectionsPerIp > 0 ? { maxConnectionsPerIp: ctx.maxConnectionsPerIp } : {}),
+    },
+    "connections rejected",
+  );
+  ctx.rejectedSinceLog = 0;
+  ctx.lastRejectLog = now;
+}
+
+/**
+ * Books a chunk just read and says whether to echo it: a connection that
+ * lingers after our FIN (or that a fault cut, `drop`) reads its input and
+ * drops it. The first LOG_DATA_CAP bytes of a connection go to --log-data.
+ */
+export function receive(ctx: EchoContext, conn: Connection, chunk: Buffer, drop: boolean): boolean {
+  const length = chunk.length;
+  const stats = ctx.stats;
+  stats.receivedBytes += length;
+  if (drop) {
+    stats.discardedBytes += length;
+    return false;
+  }
+  conn.bytesIn += length;
+  conn.lastActive = ctx.now;
+  if (ctx.logData && conn.bytesIn - length < LOG_DATA_CAP) logData(ctx, conn, chunk, length);
+  return true;
+}
+
+function logData(ctx: EchoContext, conn: Connection, chunk: Uint8Array, length: number): void {
+  const offset = conn.bytesIn - length;
+  const take = Math.min(length, LOG_DATA_CAP - offset);
+  ctx.log.info(
+    {
+      remote: conn.remote,
+      offset,
+      length,
+      hex: Buffer.from(chunk.buffer, chunk.byteOffset, take).toString("hex"),
+    },
+    "data",
+  );
+}

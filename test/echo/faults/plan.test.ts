@@ -1,0 +1,39 @@
+/** Which listeners get the fault pipeline, and the order of its stages. */
+import { describe, expect, test } from "bun:test";
+import { resolveConfig } from "../../../src/config.ts";
+import { createFaultPlan } from "../../../src/echo/faults/plan.ts";
+import type { FaultStage } from "../../../src/echo/faults/stage.ts";
+
+const plan = (raw: Parameters<typeof resolveConfig>[0]) => createFaultPlan(resolveConfig(raw));
+/** A stage's kind, told by what it does: the order of stages is what matters here. */
+const kinds = (stages: readonly FaultStage[]) =>
+  stages.map((s) => (s.writePerTurn ? "slice" : s.leave === undefined ? "budget" : "timed"));
+
+describe("fault plan", () => {
+  test("no framing and no fault: the raw echo path", () => {
+    expect(plan({})).toBeNull();
+  });
+
+  test("faults that no connection gets (--fault-rate 0): the raw echo path", () => {
+    expect(plan({ delay: "10", faultRate: 0 })).toBeNull();
+  });
+
+  test("framing alone: a plan without stages", () => {
+    const p = plan({ framing: "line", maxMessageSize: 100 });
+    expect(p?.framing).toBe("line");
+    expect(p?.maxMessageSize).toBe(100);
+    expect(p?.stages).toEqual([]);
+  });
+
+  test("the budget comes first, then delay, slice and bandwidth", () => {
+    const p = plan({ closeAfter: 100, delay: "5", slice: 10, bandwidth: 1000 });
+    expect(kinds(p?.stages ?? [])).toEqual(["budget", "timed", "slice", "timed"]);
+    expect(p?.faultRate).toBe(1);
+  });
+
+  test("one stage per configured fault", () => {
+    expect(plan({ slice: 3 })?.stages.length).toBe(1);
+    expect(plan({ resetAfter: 3 })?.stages.length).toBe(1);
+    expect(plan({ delay: "0:5" })?.stages.length).toBe(1);
+  });
+});
