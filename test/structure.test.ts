@@ -1,10 +1,10 @@
 /**
  * The layout's rules, checked with the project's own tools: no import cycle
- * in src/ or bench/, no source module over 250 lines, and bench/ organised
- * by job (at most 4 files at its top level).
+ * in src/ or bench/, no source module over 250 lines, the files package.json
+ * runs exist, and bench/ organised by job (at most 4 files at its top level).
  */
 import { describe, expect, test } from "bun:test";
-import { readdirSync, readFileSync, statSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import { findCycles, importGraph, tsFiles } from "./helpers/import-graph.ts";
 
@@ -29,11 +29,25 @@ describe("layout", () => {
     expect(findCycles(graph)).toEqual([["a", "b", "c", "a"]]);
   });
 
-  test("no source module in src/ is over 250 lines", () => {
-    const long = tsFiles([join(ROOT, "src")])
+  test("no source module in src/ or bench/ is over 250 lines", () => {
+    const long = tsFiles([join(ROOT, "src"), join(ROOT, "bench")])
       .map((f) => ({ file: rel(f), lines: readFileSync(f, "utf8").split("\n").length - 1 }))
       .filter((m) => m.lines > 250);
     expect(long).toEqual([]);
+  });
+
+  test("every file that package.json's bin and scripts name exists", () => {
+    const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as {
+      bin: Record<string, string>;
+      scripts: Record<string, string>;
+    };
+    const named = [
+      ...Object.values(pkg.bin),
+      ...Object.values(pkg.scripts).flatMap((s) => s.match(/[\w./-]+\.(?:ts|sh)\b/g) ?? []),
+    ];
+    const missing = named.filter((path) => !existsSync(join(ROOT, path)));
+    expect(named.length).toBeGreaterThan(3);
+    expect(missing).toEqual([]);
   });
 
   test("bench/ holds at most 4 files at its top level", () => {

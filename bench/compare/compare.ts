@@ -10,89 +10,17 @@
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { resolve } from "node:path";
-import yargs from "yargs";
-import { EchodError, usageError } from "../../src/errors.ts";
-import { parseSeconds } from "../../src/units.ts";
-import { cpuSeconds, memory } from "../common/proc.ts";
-import type { BenchResult } from "../harness/aggregate.ts";
+import { EchodError } from "../../src/errors.ts";
 import { renderChartHtml } from "./chart.ts";
 import { describeMachine } from "./machine.ts";
 import { type CompareReport, type CompareRun, markdownTable, printCompareTable } from "./report.ts";
-import { prepareServers, ROOT, type RunningServer, type Skipped, startServer } from "./servers.ts";
-import { SHAPES, type Shape, shapeArgs } from "./shapes.ts";
+import { runOne } from "./run-one.ts";
+import { prepareServers, ROOT, type Skipped } from "./servers.ts";
+import { parseArgs } from "./settings.ts";
+import { SHAPES } from "./shapes.ts";
 
 /** File descriptors the 5000-connection shape needs in each process, with room to spare. */
 const FDS_FOR_5000 = 5200;
-
-interface Settings {
-  readonly duration: number;
-  readonly warmup: number;
-  readonly rounds: number;
-  readonly servers: readonly string[] | null;
-  readonly shapes: string | null;
-}
-
-const SERVER_NAMES = ["echod", "node", "go", "c-epoll"];
-
-/** Settings, or the text of --help / --version; bad flags throw a usage error (exit 2). */
-function parseArgs(argv: string[]): Settings | string {
-  let output = "";
-  const a = yargs(argv)
-    .scriptName("npm run bench:compare --")
-    .usage("$0 [options]\n\nRuns echod and the baseline echo servers on the same load shapes.")
-    .option("duration", {
-      type: "string",
-      default: "5",
-      describe: "Seconds of measured load per shape and server",
-    })
-    .option("warmup", {
-      type: "string",
-      default: "1",
-      describe: "Seconds of unmeasured load first",
-    })
-    .option("rounds", {
-      type: "string",
-      default: "1",
-      describe:
-        "Run every server this many times per shape, taking turns to go first; the tables show medians",
-    })
-    .option("servers", {
-      type: "string",
-      describe: `Comma-separated, from ${SERVER_NAMES.join(",")} (default all)`,
-    })
-    .option("shapes", { type: "string", describe: "Only shapes whose name contains this text" })
-    .strict()
-    .exitProcess(false)
-    .fail((message) => {
-      throw new EchodError("E_USAGE", message ?? "bad arguments");
-    })
-    .parseSync(argv, {}, (_err, _argv, text) => {
-      output = text;
-    }) as Record<string, unknown>;
-  if (output) return output;
-  const duration = parseSeconds(String(a.duration));
-  if (duration === null || duration <= 0)
-    throw usageError("--duration", a.duration, "must be seconds above 0");
-  const warmup = parseSeconds(String(a.warmup));
-  if (warmup === null) throw usageError("--warmup", a.warmup, "must be 0 or more seconds");
-  const rounds = Number(a.rounds);
-  if (!Number.isInteger(rounds) || rounds < 1 || rounds > 100)
-    throw usageError("--rounds", a.rounds, "must be a whole number from 1 to 100");
-  const servers = a.servers === undefined ? null : String(a.servers).split(",");
-  const unknown = servers?.find((name) => !SERVER_NAMES.includes(name));
-  if (unknown !== undefined) {
-    throw usageError("--servers", a.servers, `unknown server ${JSON.stringify(unknown)}`);
-  }
-  const shapes = a.shapes === undefined ? null : String(a.shapes);
-  if (shapes !== null && !SHAPES.some((s) => s.name.includes(shapes))) {
-    throw usageError(
-      "--shapes",
-      shapes,
-      `matches none of: ${SHAPES.map((s) => s.name).join(", ")}`,
-    );
-  }
-  return { duration, warmup, rounds, servers, shapes };
-}
 
 function openFileLimit(): number {
   try {
@@ -102,87 +30,6 @@ function openFileLimit(): number {
     return line?.[1] === "unlimited" ? Number.POSITIVE_INFINITY : Number(line?.[1] ?? 1024);
   } catch {
     return 1024;
-  }
-}
-
-async function harness(
-  server: RunningServer,
-  args: string[],
-  cpu: number | null,
-): Promise<{ result: BenchResult | null; failure: string | null; cpuPercent: number | null }> {
-  const taskset = cpu !== null ? ["taskset", "-c", String(cpu)] : [];
-  const started = performance.now();
-  const proc = Bun.spawn(
-    [
-      ...taskset,
-      process.execPath,
-      resolve(ROOT, "bench/harness/cli.ts"),
-      `${server.host}:${server.port}`,
-      ...args,
-      "--json",
-    ],
-    { cwd: ROOT, stdin: "ignore", stdout: "pipe", stderr: "pipe", timeout: 600_000 },
-  );
-  const [stdout, stderr, code] = await Promise.all([
-    new Response(proc.stdout).text(),
-    new Response(proc.stderr).text(),
-    proc.exited,
-  ]);
-  // The harness's own CPU over its whole life (start-up included), to show whether it was the bottleneck.
-  const wall = (performance.now() - started) / 1000;
-  const usage = proc.resourceUsage();
-  const cpuPercent = usage ? Math.round(Number(usage.cpuTime.total) / 1e4 / wall) : null;
-  const line = stdout.trim().split("\n").pop() ?? "";
-  if (!line.startsWith("{")) {
-    return {
-      result: null,
-      failure: `harness exited ${code}: ${stderr.trim().split("\n").pop()}`,
-      cpuPercent,
-    };
-  }
-  const result = JSON.parse(line) as BenchResult;
-  return {
-    result,
-    failure: code === 0 ? null : `harness exited ${code} with ${result.errorsTotal} errors`,
-    cpuPercent,
-  };
-}
-
-async function runOne(
-  shape: Shape,
-  round: number,
-  spec: Parameters<typeof startServer>[0],
-  settings: Settings,
-  cpus: { server: number | null; harness: number | null },
-  host: string,
-): Promise<CompareRun> {
-  const server = await startServer(spec, cpus.server, host);
-  try {
-    const base = [...shapeArgs(shape), "--title", `${spec.name} ${shape.name}`];
-    if (settings.warmup > 0)
-      await harness(server, [...base, "-d", String(settings.warmup)], cpus.harness);
-    const before = cpuSeconds(server.pid);
-    const metrics = server.metricsUrl ? ["--metrics-url", server.metricsUrl] : [];
-    const { result, failure, cpuPercent } = await harness(
-      server,
-      [...base, "-d", String(settings.duration), ...metrics],
-      cpus.harness,
-    );
-    const after = cpuSeconds(server.pid);
-    const mem = memory(server.pid);
-    return {
-      shape: shape.name,
-      server: spec.name,
-      round,
-      result,
-      failure,
-      serverCpuSeconds:
-        before !== null && after !== null ? Math.round((after - before) * 100) / 100 : null,
-      serverPeakRssBytes: mem?.peakRssBytes ?? null,
-      harnessCpuPercent: cpuPercent,
-    };
-  } finally {
-    await server.stop();
   }
 }
 

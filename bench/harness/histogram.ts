@@ -56,6 +56,13 @@ export function mergeHistograms(parts: readonly Histogram[]): Histogram {
 
 const round3 = (us: number): number => Math.round(us) / 1000;
 
+/** hdr-histogram-js has this on every histogram, though its types do not declare it. */
+function lowestEquivalent(histogram: Histogram, value: number): number {
+  return (
+    histogram as Histogram & { lowestEquivalentValue(v: number): number }
+  ).lowestEquivalentValue(value);
+}
+
 export function summarize(histogram: Histogram): LatencySummary {
   const n = histogram.totalCount;
   if (n === 0)
@@ -67,7 +74,8 @@ export function summarize(histogram: Histogram): LatencySummary {
     p99_9: round3(histogram.getValueAtPercentile(99.9)),
     // The bucket's top, as for the percentiles: a raw max would differ between a merged histogram and one fed every value.
     max: round3(histogram.getValueAtPercentile(100)),
-    min: round3(histogram.minNonZeroValue),
+    // Likewise the bottom of the lowest bucket: a decoded histogram keeps buckets, not raw values.
+    min: round3(lowestEquivalent(histogram, histogram.minNonZeroValue)),
     mean: round3(histogram.mean),
     stdev: round3(histogram.stdDeviation),
     samples: n,

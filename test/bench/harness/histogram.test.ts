@@ -35,7 +35,7 @@ describe("histogram merging", () => {
           expect(summarize(mergeHistograms(histograms))).toEqual(summarize(all));
         },
       ),
-      { numRuns: 60 },
+      { numRuns: 600 },
     );
   });
 

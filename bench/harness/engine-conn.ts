@@ -1,0 +1,86 @@
+/**
+ * The state of one engine run and of each of its connections, shared by the
+ * run's orchestration (engine.ts), its socket handlers and its connection
+ * lifecycle: kept apart so each of those can import it without importing the
+ * others.
+ */
+import type { Socket, SocketHandler } from "bun";
+import type { ErrorCounts } from "./errors.ts";
+import type { Histogram } from "./histogram.ts";
+import { type Pattern, startOffset } from "./payload.ts";
+
+export interface EngineOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly connections: number;
+  readonly pipelining: number;
+  /** Seconds of measured load after the warmup; null when `amount` bounds the run. */
+  readonly duration: number | null;
+  /** Messages to echo in total (after the warmup); null when `duration` bounds the run. */
+  readonly amount: number | null;
+  readonly warmup: number;
+  /** Seconds a message may take before it counts as a timeout. */
+  readonly timeout: number;
+  /** Messages per second for this worker (open loop), or null (closed loop). */
+  readonly rate: number | null;
+  readonly churn: boolean;
+  /** Index of this worker's first connection among all workers', to spread payload offsets. */
+  readonly firstConnection: number;
+}
+
+type Phase = "warmup" | "measure" | "stopping";
+
+export interface Run {
+  readonly o: EngineOptions;
+  readonly pattern: Pattern;
+  readonly size: number;
+  readonly cycle: number;
+  readonly latency: Histogram;
+  readonly connectLatency: Histogram;
+  readonly errors: ErrorCounts;
+  readonly handlers: SocketHandler<Conn>;
+  /** Milliseconds between two messages of one connection (open loop). */
+  readonly interval: number;
+  phase: Phase;
+  /** Messages still to send (amount mode), Infinity otherwise. */
+  budget: number;
+  messages: number;
+  bytes: number;
+  connects: number;
+  /** Connections not yet finished. */
+  live: number;
+  /** When a message was last echoed (or the run began): amount mode gives up after --timeout without one. */
+  lastProgress: number;
+  finish: () => void;
+}
+
+export class Conn {
+  socket: Socket<Conn> | null = null;
+  /** Messages queued on this socket, and fully echoed. */
+  sent = 0;
+  received = 0;
+  /** Bytes of the current, partly echoed message. */
+  partial = 0;
+  /** Bytes queued that the kernel has not taken yet. */
+  pending = 0;
+  writeOffset: number;
+  readOffset: number;
+  /** Closed loop: queue time of message i at [i % pipelining]. */
+  readonly sendTimes: Float64Array;
+  /** Open loop: due time of slot 0, the slot of this socket's message 0, the next slot to send. */
+  t0 = 0;
+  slotBase = 0;
+  slotNext = 0;
+  connectStart = 0;
+  /** We closed it on purpose (run over, churn cycle done, or a counted failure). */
+  closing = false;
+  done = false;
+
+  constructor(
+    readonly run: Run,
+    readonly index: number,
+  ) {
+    this.writeOffset = this.readOffset = startOffset(run.pattern, index);
+    this.sendTimes = new Float64Array(Math.max(1, run.o.pipelining));
+  }
+}

@@ -1,0 +1,124 @@
+/**
+ * `BenchOptions` and the checks that make one: yargs' raw flag values in, one
+ * frozen, validated set of options out. Split from options.ts (the flag table
+ * and yargs) so the rules for each value read on their own; a bad value
+ * throws a usage error naming the flag and the value (exit 2).
+ */
+import { usageError } from "../../src/errors.ts";
+import { parseDecimal, parseInteger, parseSeconds, parseSize } from "../../src/units.ts";
+
+export interface BenchOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly connections: number;
+  readonly size: number;
+  readonly pipelining: number;
+  readonly duration: number | null;
+  readonly amount: number | null;
+  readonly warmup: number;
+  readonly timeout: number;
+  readonly workers: number;
+  readonly rate: number | null;
+  readonly churn: boolean;
+  readonly json: boolean;
+  readonly title: string | null;
+  readonly metricsUrl: string | null;
+  readonly progress: boolean;
+}
+
+export const DEFAULT_DURATION = 10;
+
+/** The raw values yargs parsed (flag name -> value), checked and frozen. */
+export function validate(a: Record<string, unknown>, isTTY: boolean): BenchOptions {
+  const { host, port } = parseTarget(String(a.target));
+  const amount = a.amount === undefined ? null : integer("--amount", a.amount, 1, 1e12);
+  if (amount !== null && a.duration !== undefined) {
+    throw usageError("--amount", a.amount, "give --duration or --amount, not both");
+  }
+  const duration =
+    amount !== null
+      ? null
+      : a.duration === undefined
+        ? DEFAULT_DURATION
+        : seconds("--duration", a.duration, true);
+  const rate = a.rate === undefined ? null : positiveNumber("--rate", a.rate);
+  const churn = a.churn === true;
+  if (churn && rate !== null) throw usageError("--rate", a.rate, "cannot be combined with --churn");
+  const connections = integer("--connections", a.connections, 1, 1_000_000);
+  const workers = integer("--workers", a.workers, 1, 64);
+  if (workers > connections) {
+    throw usageError("--workers", a.workers, `must not exceed --connections (${connections})`);
+  }
+  const size = parseSize(String(a.size));
+  if (size === null || size < 1 || size > 64 * 1024 * 1024) {
+    throw usageError(
+      "--size",
+      a.size,
+      "must be a size from 1 byte to 64MiB, such as 64, 4KiB or 1MiB",
+    );
+  }
+  const metricsUrl = a["metrics-url"] === undefined ? null : String(a["metrics-url"]);
+  if (metricsUrl !== null && !/^https?:\/\/[^/\s]+/.test(metricsUrl)) {
+    throw usageError("--metrics-url", metricsUrl, "must be an http:// or https:// URL");
+  }
+  return Object.freeze({
+    host,
+    port,
+    connections,
+    size,
+    pipelining: integer("--pipelining", a.pipelining, 1, 65_536),
+    duration,
+    amount,
+    warmup: seconds("--warmup", a.warmup, false),
+    timeout: seconds("--timeout", a.timeout, true),
+    workers,
+    rate,
+    churn,
+    json: a.json === true,
+    title: a.title === undefined ? null : String(a.title),
+    metricsUrl,
+    progress: typeof a.progress === "boolean" ? a.progress : isTTY,
+  });
+}
+
+/** "127.0.0.1:7007", "localhost:7007", "[::1]:7007". */
+export function parseTarget(target: string): { host: string; port: number } {
+  const match = /^(?:\[([^\]]+)\]|([^:[\]]+)):([1-9]\d*)$/.exec(target);
+  const port = match ? Number(match[3]) : Number.NaN;
+  if (!match || !Number.isInteger(port) || port < 1 || port > 65_535) {
+    throw usageError(
+      "target",
+      target,
+      "must be host:port with a port from 1 to 65535, such as 127.0.0.1:7007 or [::1]:7007",
+    );
+  }
+  return { host: (match[1] ?? match[2]) as string, port };
+}
+
+function integer(flag: string, value: unknown, min: number, max: number): number {
+  const n = parseInteger(String(value));
+  if (n === null || n < min || n > max) {
+    throw usageError(flag, value, `must be a decimal integer from ${min} to ${max}`);
+  }
+  return n;
+}
+
+function positiveNumber(flag: string, value: unknown): number {
+  const n = parseDecimal(String(value));
+  if (n === null || n <= 0) {
+    throw usageError(flag, value, "must be a decimal number above 0, such as 1000 or 2.5");
+  }
+  return n;
+}
+
+function seconds(flag: string, value: unknown, positive: boolean): number {
+  const s = parseSeconds(String(value));
+  if (s === null || (positive && s <= 0) || s > 86_400) {
+    throw usageError(
+      flag,
+      value,
+      `must be ${positive ? "above 0" : "0 or more"} seconds (at most a day), such as 10, 1.5 or 250ms`,
+    );
+  }
+  return s;
+}
