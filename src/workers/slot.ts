@@ -4,8 +4,9 @@
  * its latest counters. A restarted worker takes the same slot.
  */
 import type { Subprocess } from "bun";
+import type { Config } from "../config.ts";
 import type { ShutdownSummary } from "../echo/server.ts";
-import type { ListenerStats } from "../echo/stats.ts";
+import { createStats, type ListenerStats } from "../echo/stats.ts";
 import { type DaemonResources, NO_RESOURCES } from "../metrics/resources.ts";
 import { judge, type WorkerHealth } from "./health.ts";
 
@@ -55,4 +56,20 @@ export function isHealthy(slot: Slot, now = performance.now()): boolean {
   return (
     slot.proc !== null && judge(slot.listening, slot.startedAt, slot.lastBeat, now) === "healthy"
   );
+}
+
+/**
+ * Every stream listener the daemon serves, at zero: summed under the workers'
+ * counters, its series stay in a scrape taken while no worker has reported
+ * yet (one just died and its successor has not been counted).
+ */
+export function servedListeners(config: Config): ListenerStats {
+  return {
+    stream: {
+      tcp: createStats(),
+      ...(config.tlsPort !== null ? { tls: createStats() } : {}),
+      ...(config.unix !== null ? { unix: createStats() } : {}),
+    },
+    udp: null,
+  };
 }

@@ -22,7 +22,7 @@ import { startMonitor } from "./monitor.ts";
 import type { FromWorker, ToWorker, WorkerPorts } from "./protocol.ts";
 import { reloadWorkers } from "./reload.ts";
 import { createRequests } from "./requests.ts";
-import { createSlot, isHealthy, NO_STATS, type Slot } from "./slot.ts";
+import { createSlot, isHealthy, NO_STATS, type Slot, servedListeners } from "./slot.ts";
 import { workerConfig } from "./worker-config.ts";
 
 const WORKER_ENTRY = resolve(import.meta.dir, "worker.ts");
@@ -167,7 +167,8 @@ export async function startWorkers(config: Config, log: Logger): Promise<Runtime
   const listenerStats = () =>
     slots.reduce(
       (total, s) => addListenerStats(total, s.listeners),
-      addListenerStats(NO_STATS, retired),
+      // A fresh zero base each time: addListenerStats adds into its first argument.
+      addListenerStats(servedListeners(config), retired),
     );
 
   const stopAll = async (): Promise<ShutdownSummary> => {
