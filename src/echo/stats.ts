@@ -26,7 +26,7 @@ export const REJECT_REASONS = ["max_connections", "fd_limit", "per_ip_limit"] as
 export type RejectReason = (typeof REJECT_REASONS)[number];
 
 /**
- * Faults injected on purpose (see faults.ts): `delay`, `bandwidth` and
+ * Faults injected on purpose (see faults/): `delay`, `bandwidth` and
  * `slice` count the chunks or messages they held back or split; `close` and
  * `reset` count the connections they ended.
  */
@@ -48,7 +48,7 @@ export interface EchoStats {
   sentBytes: number;
   /**
    * Bytes read and dropped, never echoed: after our FIN in shutdown (see
-   * finish in handlers.ts), after a fault or an over-size message, an
+   * finish in lifecycle.ts), after a fault or an over-size message, an
    * incomplete last frame, what was queued for a client that went away.
    * At every moment receivedBytes = sentBytes + discardedBytes + bufferedBytes.
    */

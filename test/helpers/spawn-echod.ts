@@ -3,7 +3,7 @@
  * and reads its JSON log lines. Everything that can hang runs here, so a
  * test can always kill it.
  */
-import { afterAll, afterEach, beforeAll, expect } from "bun:test";
+import { afterAll, afterEach, beforeAll } from "bun:test";
 import {
   type Echod,
   LOOPBACK_WITH_ADMIN,
@@ -136,17 +136,6 @@ export async function runCommand(
     proc.exited,
   ]);
   return { code, stdout, stderr };
-}
-
-/** Bad input: exit 2, nothing on stdout, one line on stderr that starts "echod: " and matches `message`. */
-export async function expectUsageError(args: string[], message: RegExp): Promise<void> {
-  const { code, stderr, stdout } = await runEchod(args);
-  expect(code).toBe(2);
-  expect(stdout).toBe("");
-  const lines = stderr.trimEnd().split("\n");
-  expect(lines).toHaveLength(1);
-  expect(lines[0]).toMatch(/^echod: /);
-  expect(lines[0]).toMatch(message);
 }
 
 /** The parent's environment without any ECHOD_* variable, so tests are not steered by the shell. */
