@@ -81,7 +81,16 @@ async function survivesClosedSenders(extra: string[]): Promise<string> {
   const tcp = await echoOnce(echod.port, payload);
   expect(sha256(tcp.received)).toBe(sha256(payload));
 
-  const after = await metrics(echod.metricsPort as number);
+  // Under --workers the primary's sums can trail a worker by one report: scrape until they settle.
+  let after = await metrics(echod.metricsPort as number);
+  for (
+    let i = 0;
+    i < 20 && total(after, "echod_udp_datagrams_total", { direction: "in" }) < SENDERS + 1;
+    i++
+  ) {
+    await Bun.sleep(100);
+    after = await metrics(echod.metricsPort as number);
+  }
   expect(total(after, "echod_internal_errors_total")).toBe(0);
   expect(total(after, "echod_udp_datagrams_total", { direction: "in" })).toBe(SENDERS + 1);
   const errorLines = echod.lines.filter((l) => l.msg === "udp socket errors").length;
