@@ -10,8 +10,8 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { validate } from "dockerfile-utils";
 import { DEFAULTS } from "../../src/config.ts";
+import { contextFiles } from "./build-context.ts";
 import { finalStage, ROOT, readDockerfile } from "./dockerfile-spec.ts";
-import { contextFiles } from "./image-fs.ts";
 
 const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as {
   version: string;

@@ -1,0 +1,280 @@
+/**
+ * The image, built and run for real with podman, as Docker and Kubernetes
+ * would run it: built by `npm run image` from a copy of the checkout (docker
+ * format, on the stand-in base of test/deploy/base-image.sh), run as the
+ * Deployment's securityContext runs it and configured only through ECHOD_*
+ * variables, on the host network with free loopback ports. Skipped, with
+ * the reason printed, where podman cannot run containers, except in CI (CI
+ * set), where they run and fail.
+ */
+import { afterAll, describe, expect, test } from "bun:test";
+import { rmSync } from "node:fs";
+import type net from "node:net";
+import { freePort } from "../../bench/common/ports.ts";
+import { connect, echoOnce, randomPayload, sha256 } from "../helpers/net-client.ts";
+import { parseSamples, promtoolCheckMetrics, sample } from "../helpers/prom-text.ts";
+import { runEchod } from "../helpers/spawn-echod.ts";
+import { finalStage, readDockerfile } from "./dockerfile-spec.ts";
+import { loadManifests } from "./manifests.ts";
+import { startPacedStream } from "./paced-stream.ts";
+import * as pm from "./podman.ts";
+
+const reason = pm.whyNoPodman();
+if (reason && !process.env.CI) console.log(`container tests skipped: ${reason}`);
+const suite = reason && !process.env.CI ? describe.skip : describe;
+
+const stage = finalStage(readDockerfile());
+const pkg = (await Bun.file(`${import.meta.dir}/../../package.json`).json()) as { version: string };
+type PodSpec = {
+  securityContext: { runAsUser: number; runAsGroup: number };
+  containers: Parameters<typeof pm.securityFlags>[0][];
+};
+const deployment = loadManifests().find((m) => m.object.kind === "Deployment")
+  ?.object as unknown as {
+  spec: { template: { spec: PodSpec } };
+};
+const pod = deployment.spec.template.spec;
+const IMAGE = `localhost/${pm.RUN_ID}:${pkg.version}`;
+let checkout = "";
+
+/** Starts a container of the image in the background, as the Deployment runs it; its ports. */
+async function start(what: string, env: Record<string, string> = {}) {
+  const name = pm.containerName(what);
+  const port = freePort();
+  const admin = freePort();
+  const all = {
+    ECHOD_HOST: "127.0.0.1",
+    ECHOD_PORT: String(port),
+    ECHOD_METRICS_HOST: "127.0.0.1",
+    ECHOD_METRICS_PORT: String(admin),
+    ...env,
+  };
+  const flags = [
+    "--network",
+    "host",
+    ...pm.securityFlags(pod.containers[0] ?? fail("no container")),
+  ];
+  const started = performance.now();
+  await pm.podmanOk(["run", "-d", "--name", name, ...flags, ...pm.envFlags(all), IMAGE]);
+  return { name, port, admin, started, pid: Number(await pm.state(name, "Pid")) };
+}
+
+/** Echoes a 4-byte probe until one comes back; the ms from `since`, and the bytes echoed. */
+async function firstEcho(port: number, since: number) {
+  for (let tries = 0; tries < 300; tries++) {
+    try {
+      const { received } = await echoOnce(port, Buffer.from("ping"));
+      if (received.toString() !== "ping") throw new Error(`probe came back as ${received}`);
+      return { ms: performance.now() - since, bytes: 4 };
+    } catch (error) {
+      if (!String(error).includes("ECONNREFUSED")) throw error;
+      await Bun.sleep(50);
+    }
+  }
+  throw new Error(`no echo on ${port} within 15 s`);
+}
+
+/** The daemon's "echod listening" line (logged once the workers and the admin server are up). */
+async function listening(name: string): Promise<{ workers?: number[] }> {
+  for (let tries = 0; tries < 150; tries++) {
+    for (const line of (await pm.logLines(name)).stdout) {
+      const entry = JSON.parse(line) as { msg: string; workers?: number[] };
+      if (entry.msg === "echod listening") return entry;
+    }
+    await Bun.sleep(100);
+  }
+  throw new Error(`${name}: no "echod listening" line within 15 s`);
+}
+
+async function stop(name: string, timeoutSeconds: number) {
+  const result = await pm.podman(["stop", "-t", String(timeoutSeconds + 10), name], 60_000);
+  expect(result.code).toBe(0);
+  return { ms: result.ms, exitCode: Number(await pm.state(name, "ExitCode")) };
+}
+
+function fail(message: string): never {
+  throw new Error(message);
+}
+
+afterAll(async () => {
+  await pm.removeContainers();
+  if (!reason) await pm.podman(["rmi", IMAGE]);
+  if (checkout) rmSync(checkout, { recursive: true, force: true });
+});
+
+suite("the image, built and run with podman", () => {
+  test("builds from a clean checkout in docker format and adds at most 25 MB to its base", async () => {
+    expect(reason).toBeNull();
+    const base = await pm.ensureBaseImage();
+    expect(base).toBe(`docker.io/${stage.image}`);
+    checkout = pm.cleanCheckout();
+    const build = await pm.run(["npm", "run", "--silent", "image", "--", IMAGE], {
+      cwd: checkout,
+      timeoutMs: 240_000,
+    });
+    if (build.code !== 0) throw new Error(`npm run image: ${build.stderr}`);
+    expect(build.stdout).toStartWith(`${IMAGE} `); // it prints the name and size
+    const [image, baseImage] = [await pm.inspectImage(IMAGE), await pm.inspectImage(base)];
+    // The docker format keeps the HEALTHCHECK (OCI drops it) and the STOPSIGNAL.
+    expect(image.Healthcheck?.Test).toEqual(["CMD", ...(stage.healthcheck?.command ?? [])]);
+    expect(image.Config.StopSignal).toBe("SIGTERM");
+    expect(image.Config.Labels["org.opencontainers.image.version"]).toBe(pkg.version);
+    const over = image.Size - baseImage.Size;
+    console.log(
+      `image: built in ${(build.ms / 1000).toFixed(1)} s, ${(image.Size / 1e6).toFixed(1)} MB, ` +
+        `${(over / 1e6).toFixed(1)} MB over ${base}`,
+    );
+    expect(over).toBeGreaterThan(0);
+    expect(over).toBeLessThanOrEqual(25e6);
+    // Production dependencies only, and nothing of the tests, the bench or deploy/.
+    const ls = await pm.podmanOk(
+      [
+        "run",
+        "--rm",
+        "--network",
+        "none",
+        "--entrypoint",
+        "ls",
+        IMAGE,
+        "/app",
+        "/app/node_modules",
+      ],
+      30_000,
+    );
+    const [app, modules] = ls.split("\n\n").map((block) => block.split("\n").slice(1));
+    expect(app).toEqual(["node_modules", "package.json", "src"]);
+    expect(modules).toContain("prom-client");
+    for (const dev of ["bun", "typescript", "@biomejs", "fast-check", "yaml"]) {
+      expect(modules).not.toContain(dev);
+    }
+  }, 300_000);
+
+  test("runs as uid 1000, read-only, without capabilities or new privileges; echoes 1 MiB, serves /metrics, /livez, /readyz; healthy until SIGSTOP", async () => {
+    const c = await start("serve");
+    const probe = await firstEcho(c.port, c.started);
+    console.log(`image: podman run to first echo ${probe.ms.toFixed(0)} ms`);
+    await listening(c.name);
+    const status = pm.procStatus(c.pid);
+    const { runAsUser, runAsGroup } = pod.securityContext;
+    expect(status.Uid?.split(/\s+/)).toEqual(Array(4).fill(String(runAsUser)));
+    expect(status.Gid?.split(/\s+/)).toEqual(Array(4).fill(String(runAsGroup)));
+    expect(status.CapEff).toBe("0000000000000000");
+    expect(status.CapPrm).toBe("0000000000000000");
+    expect(status.NoNewPrivs).toBe("1");
+    expect(pm.rootMountOptions(c.pid)).toContain("ro");
+
+    const payload = randomPayload(2 ** 20);
+    const echo = await echoOnce(c.port, payload);
+    expect(echo.clean).toBe(true);
+    expect(sha256(echo.received)).toBe(sha256(payload));
+
+    const text = await (await fetch(`http://127.0.0.1:${c.admin}/metrics`)).text();
+    const check = await promtoolCheckMetrics(text);
+    expect(check.output).toBe("");
+    expect(check.code).toBe(0);
+    const samples = parseSamples(text);
+    expect(sample(samples, 'echod_received_bytes_total{listener="tcp"}')).toBe(
+      payload.length + probe.bytes,
+    );
+    expect(sample(samples, 'echod_sent_bytes_total{listener="tcp"}')).toBe(
+      payload.length + probe.bytes,
+    );
+    expect((await fetch(`http://127.0.0.1:${c.admin}/livez`)).status).toBe(200);
+    expect((await fetch(`http://127.0.0.1:${c.admin}/readyz`)).status).toBe(200);
+
+    const hc = (await pm.inspectImage(IMAGE)).Healthcheck;
+    if (!hc) throw new Error("the image has no HEALTHCHECK");
+    const timeoutMs = hc.Timeout / 1e6; // nanoseconds in the image config
+    const healthy = await pm.podman(["healthcheck", "run", c.name]);
+    expect(healthy.code).toBe(0);
+    expect(await pm.state(c.name, "Health.Status")).toBe("healthy");
+    // Failures inside the start period do not count: stop answering after it.
+    const startedAt = Date.parse(await pm.state(c.name, "StartedAt"));
+    await Bun.sleep(Math.max(0, startedAt + hc.StartPeriod / 1e6 - Date.now()));
+    await pm.podmanOk(["kill", "--signal", "SIGSTOP", c.name]);
+    for (let run = 1; run <= hc.Retries; run++) {
+      const check = await pm.podman(["healthcheck", "run", c.name]);
+      expect(check.stdout.trim()).toBe("unhealthy");
+      expect(check.code).toBe(1);
+      expect(check.ms).toBeLessThan(timeoutMs);
+      const status = await pm.state(c.name, "Health.Status");
+      expect(status).toBe(run < hc.Retries ? "healthy" : "unhealthy");
+    }
+  }, 60_000);
+
+  test("podman stop during a 32 MiB stream: an exact prefix comes back, then a FIN; exit 0 within the drain time", async () => {
+    const shutdownTimeout = 5;
+    const c = await start("stop", { ECHOD_SHUTDOWN_TIMEOUT: String(shutdownTimeout) });
+    await firstEcho(c.port, c.started);
+    // 64 KiB every 10 ms: the 32 MiB take over 5 s, and the stop comes after 4 MiB.
+    const stream = await startPacedStream(c.port);
+    for (let i = 0; i < 1000 && stream.received() < 4 * 2 ** 20; i++) await Bun.sleep(10);
+    const stopped = await stop(c.name, shutdownTimeout);
+    expect(await stream.ended).toBe("fin");
+    await stream.closed;
+    expect(stream.mismatch()).toBeNull();
+    expect(stream.received()).toBeGreaterThanOrEqual(4 * 2 ** 20);
+    expect(stream.received()).toBeLessThan(stream.total); // the stop came mid-stream
+    expect(stopped.exitCode).toBe(0);
+    expect(stopped.ms).toBeLessThan((shutdownTimeout + 2) * 1000);
+    const { stdout, stderr } = await pm.logLines(c.name);
+    expect(stderr).toEqual([]);
+    const last = JSON.parse(stdout.at(-1) ?? "{}") as Record<string, unknown>;
+    expect(last).toMatchObject({ msg: "echod stopped", drained: 1, cut: 0 });
+    expect(last.sentBytes).toBe(stream.received() + 4); // the stream's echo and the probe's
+    // Bytes that arrived after echod stopped reading are discarded, and counted.
+    expect(last.receivedBytes).toBe(Number(last.sentBytes) + Number(last.discardedBytes));
+    console.log(
+      `image: podman stop to exit ${stopped.ms.toFixed(0)} ms, ` +
+        `${(stream.received() / 2 ** 20).toFixed(1)} MiB of 32 echoed`,
+    );
+  }, 60_000);
+
+  test("ECHOD_WORKERS=2: both workers serve, /metrics sums them, podman stop exits 0", async () => {
+    const c = await start("workers", { ECHOD_WORKERS: "2" });
+    const probe = await firstEcho(c.port, c.started);
+    const { workers } = await listening(c.name);
+    expect(workers).toHaveLength(2);
+    // Which process owns each connection (ss, on the host network), as container pids.
+    const sockets: net.Socket[] = [];
+    for (let i = 0; i < 40; i++) sockets.push(await connect(c.port));
+    await Bun.sleep(200);
+    const ss = await pm.run(["ss", "-Htnp", "state", "established", `( sport = :${c.port} )`]);
+    const owners = new Set(
+      [...ss.stdout.matchAll(/pid=(\d+)/g)].map((m) =>
+        Number(pm.procStatus(Number(m[1])).NSpid?.split(/\s+/).at(-1)),
+      ),
+    );
+    for (const s of sockets) s.destroy();
+    expect([...owners].sort()).toEqual([...(workers ?? [])].sort());
+
+    const payloads = Array.from({ length: 30 }, (_, i) => randomPayload(5000 + i * 777));
+    const echoes = await Promise.all(payloads.map((p) => echoOnce(c.port, p)));
+    for (const [i, e] of echoes.entries())
+      expect(sha256(e.received)).toBe(sha256(payloads[i] as Buffer));
+    const total = payloads.reduce((n, p) => n + p.length, 0) + probe.bytes;
+    await Bun.sleep(200);
+    const samples = parseSamples(await (await fetch(`http://127.0.0.1:${c.admin}/metrics`)).text());
+    expect(sample(samples, "echod_workers")).toBe(2);
+    expect(sample(samples, 'echod_received_bytes_total{listener="tcp"}')).toBe(total);
+    expect(sample(samples, 'echod_sent_bytes_total{listener="tcp"}')).toBe(total);
+    expect(sample(samples, 'echod_connections_accepted_total{listener="tcp"}')).toBe(30 + 40 + 1);
+    expect((await stop(c.name, 10)).exitCode).toBe(0);
+  }, 60_000);
+
+  test("ECHOD_PORT=99999: the container exits 2 with the daemon's one-line message", async () => {
+    const name = pm.containerName("bad-port");
+    const result = await pm.podman(
+      ["run", "--name", name, "--network", "none", "-e", "ECHOD_PORT=99999", IMAGE],
+      30_000,
+    );
+    expect(result.code).toBe(2);
+    expect(await pm.state(name, "ExitCode")).toBe("2");
+    const host = await runEchod([], { ECHOD_PORT: "99999" }); // the same daemon outside the container
+    expect(host.code).toBe(2);
+    const { stdout, stderr } = await pm.logLines(name);
+    expect(stdout).toEqual([]);
+    expect(stderr).toEqual([host.stderr.trim()]);
+    expect(stderr[0]).toContain('ECHOD_PORT "99999"');
+  }, 60_000);
+});
