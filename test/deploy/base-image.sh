@@ -11,14 +11,14 @@
 # `bun` user and group with id 1000 and its home, WORKDIR /home/bun/app and
 # CMD ["bun"]. One addition that the real image lacks: this machine's CA
 # bundle at /etc/ssl/certs/ca-certificates.crt with NODE_EXTRA_CA_CERTS
-# pointing at it, because the npm registry is reached here through a proxy
-# whose certificate only that bundle knows (the deps stage's `bun install`
-# fails with SELF_SIGNED_CERT_IN_CHAIN without it). It is never put in the
+# pointing at it, because the npm registry's TLS on these machines is signed
+# by a CA that only that bundle knows (the deps stage's `bun install` fails
+# with SELF_SIGNED_CERT_IN_CHAIN without it). It is never put in the
 # project's Dockerfile.
 #
 # Cached once per machine in podman's image storage (/var/lib/containers),
-# keyed by the Bun version (it is in the tag) and by this script's own hash
-# (a label): a second run with both unchanged returns at once. An image of
+# keyed by the Bun version (it is in the tag) and by the hash of this
+# script's commands (a label): a second run with both unchanged returns at once. An image of
 # that name that is not a stand-in (the real one, pulled) is left alone.
 # Needs root, podman and debootstrap. Prints the image name on stdout.
 set -euo pipefail
@@ -28,7 +28,7 @@ bun_binary=node_modules/bun/bin/bun.exe
 [ -x "$bun_binary" ] || { echo "base-image: $bun_binary missing (npm ci first)" >&2; exit 1; }
 version=$("$bun_binary" --version)
 image="docker.io/oven/bun:${version}-slim"
-key="$(sha256sum "$0" | cut -c1-16)"
+key="$(grep -v '^ *#' "$0" | sha256sum | cut -c1-16)" # comments do not count
 ca_bundle=/etc/ssl/certs/ca-certificates.crt
 
 # One builder at a time per machine; the others wait and then find it cached.
