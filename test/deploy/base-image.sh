@@ -18,8 +18,9 @@
 #
 # Cached once per machine in podman's image storage (/var/lib/containers),
 # keyed by the Bun version (it is in the tag) and by the hash of this
-# script's commands (a label): a second run with both unchanged returns at once. An image of
-# that name that is not a stand-in (the real one, pulled) is left alone.
+# script's commands (a label): a second run with both unchanged returns at
+# once. An image of that name that is not a stand-in (the real one, pulled)
+# is left alone.
 # Needs root, podman and debootstrap. Prints the image name on stdout.
 set -euo pipefail
 cd "$(dirname "$0")/../.."

@@ -76,12 +76,13 @@ export async function ensureBaseImage(): Promise<string> {
   return result.stdout.trim();
 }
 
-/** A temporary copy of the files git tracks (or would: new, not ignored), as a fresh clone has them. */
+/** A temporary copy of the files git tracks (as the working tree has them): what a fresh clone holds. */
 export function cleanCheckout(): string {
-  const listed = Bun.spawnSync(
-    ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-    { cwd: ROOT, stdout: "pipe", stderr: "pipe" },
-  );
+  const listed = Bun.spawnSync(["git", "ls-files", "-z", "--cached"], {
+    cwd: ROOT,
+    stdout: "pipe",
+    stderr: "pipe",
+  });
   if (listed.exitCode !== 0) throw new Error(`git ls-files: ${listed.stderr.toString()}`);
   const dir = mkdtempSync(join(tmpdir(), "echod-checkout-"));
   for (const file of listed.stdout.toString().split("\0").filter(Boolean)) {
