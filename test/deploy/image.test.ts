@@ -217,27 +217,35 @@ suite("the image, built and run with podman", () => {
     const shutdownTimeout = 5;
     const c = await start("stop", { ECHOD_SHUTDOWN_TIMEOUT: String(shutdownTimeout) });
     await firstEcho(c.port, c.started);
-    // 64 KiB every 10 ms: the 32 MiB take over 5 s, and the stop comes after 4 MiB.
+    // 64 KiB every 10 ms (the 32 MiB would take over 5 s), held at 16 MiB until the FIN;
+    // the stop starts once 4 MiB came back.
     const stream = await startPacedStream(c.port);
-    for (let i = 0; i < 1000 && stream.received() < 4 * 2 ** 20; i++) await Bun.sleep(10);
+    const until = performance.now() + 15_000;
+    while (stream.received() < 4 * 2 ** 20 && performance.now() < until) await Bun.sleep(10);
     const stopped = await stop(c.name, shutdownTimeout);
+    const writing = !stream.holding(); // still streaming when the FIN came (not held)
     expect(await stream.ended).toBe("fin");
     await stream.closed;
     expect(stream.mismatch()).toBeNull();
     expect(stream.received()).toBeGreaterThanOrEqual(4 * 2 ** 20);
     expect(stream.received()).toBeLessThan(stream.total); // the stop came mid-stream
+    expect(stream.received()).toBeLessThanOrEqual(stream.sent());
     expect(stopped.exitCode).toBe(0);
     expect(stopped.ms).toBeLessThan((shutdownTimeout + 2) * 1000);
     const { stdout, stderr } = await pm.logLines(c.name);
     expect(stderr).toEqual([]);
-    const last = JSON.parse(stdout.at(-1) ?? "{}") as Record<string, unknown>;
+    const entries = stdout.map((l) => JSON.parse(l) as Record<string, unknown>);
+    // podman stop sent the image's STOPSIGNAL, which echod answered with its drain.
+    const signal = (await pm.inspectImage(IMAGE)).Config.StopSignal;
+    expect(entries.find((e) => e.msg === "shutting down")?.signal).toBe(signal ?? "none");
+    const last = entries.at(-1) ?? {};
     expect(last).toMatchObject({ msg: "echod stopped", drained: 1, cut: 0 });
     expect(last.sentBytes).toBe(stream.received() + 4); // the stream's echo and the probe's
     // Bytes that arrived after echod stopped reading are discarded, and counted.
     expect(last.receivedBytes).toBe(Number(last.sentBytes) + Number(last.discardedBytes));
     console.log(
       `image: podman stop to exit ${stopped.ms.toFixed(0)} ms, ` +
-        `${(stream.received() / 2 ** 20).toFixed(1)} MiB of 32 echoed`,
+        `${(stream.received() / 2 ** 20).toFixed(1)} MiB of 32 echoed, the client ${writing ? "still writing" : "held at 16 MiB"} at the FIN`,
     );
   }, 60_000);
 
