@@ -10,12 +10,12 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { rmSync } from "node:fs";
 import type net from "node:net";
-import { freePort } from "../../bench/common/ports.ts";
 import { connect, echoOnce, randomPayload, sha256 } from "../helpers/net-client.ts";
 import { parseSamples, promtoolCheckMetrics, sample } from "../helpers/prom-text.ts";
 import { runEchod } from "../helpers/spawn-echod.ts";
+import { firstEcho, goTime, listening, pod, start, stop } from "./container.ts";
 import { finalStage, readDockerfile } from "./dockerfile-spec.ts";
-import { loadManifests } from "./manifests.ts";
+import { bunProduction } from "./lockfiles.ts";
 import { startPacedStream } from "./paced-stream.ts";
 import * as pm from "./podman.ts";
 
@@ -25,81 +25,8 @@ const suite = reason && !process.env.CI ? describe.skip : describe;
 
 const stage = finalStage(readDockerfile());
 const pkg = (await Bun.file(`${import.meta.dir}/../../package.json`).json()) as { version: string };
-type PodSpec = {
-  securityContext: { runAsUser: number; runAsGroup: number };
-  containers: Parameters<typeof pm.securityFlags>[0][];
-};
-const deployment = loadManifests().find((m) => m.object.kind === "Deployment")
-  ?.object as unknown as {
-  spec: { template: { spec: PodSpec } };
-};
-const pod = deployment.spec.template.spec;
 const IMAGE = `localhost/${pm.RUN_ID}:${pkg.version}`;
 let checkout = "";
-
-/** Starts a container of the image in the background, as the Deployment runs it; its ports. */
-async function start(what: string, env: Record<string, string> = {}) {
-  const name = pm.containerName(what);
-  const port = freePort();
-  const admin = freePort();
-  const all = {
-    ECHOD_HOST: "127.0.0.1",
-    ECHOD_PORT: String(port),
-    ECHOD_METRICS_HOST: "127.0.0.1",
-    ECHOD_METRICS_PORT: String(admin),
-    ...env,
-  };
-  const flags = [
-    "--network",
-    "host",
-    ...pm.securityFlags(pod.containers[0] ?? fail("no container")),
-  ];
-  const started = performance.now();
-  await pm.podmanOk(["run", "-d", "--name", name, ...flags, ...pm.envFlags(all), IMAGE]);
-  return { name, port, admin, started, pid: Number(await pm.state(name, "Pid")) };
-}
-
-/** Echoes a 4-byte probe until one comes back; the ms from `since`, and the bytes echoed. */
-async function firstEcho(port: number, since: number) {
-  for (let tries = 0; tries < 300; tries++) {
-    try {
-      const { received } = await echoOnce(port, Buffer.from("ping"));
-      if (received.toString() !== "ping") throw new Error(`probe came back as ${received}`);
-      return { ms: performance.now() - since, bytes: 4 };
-    } catch (error) {
-      if (!String(error).includes("ECONNREFUSED")) throw error;
-      await Bun.sleep(50);
-    }
-  }
-  throw new Error(`no echo on ${port} within 15 s`);
-}
-
-/** The daemon's "echod listening" line (logged once the workers and the admin server are up). */
-async function listening(name: string): Promise<{ workers?: number[] }> {
-  for (let tries = 0; tries < 150; tries++) {
-    for (const line of (await pm.logLines(name)).stdout) {
-      const entry = JSON.parse(line) as { msg: string; workers?: number[] };
-      if (entry.msg === "echod listening") return entry;
-    }
-    await Bun.sleep(100);
-  }
-  throw new Error(`${name}: no "echod listening" line within 15 s`);
-}
-
-async function stop(name: string, timeoutSeconds: number) {
-  const result = await pm.podman(["stop", "-t", String(timeoutSeconds + 10), name], 60_000);
-  expect(result.code).toBe(0);
-  return { ms: result.ms, exitCode: Number(await pm.state(name, "ExitCode")) };
-}
-
-/** A Go timestamp (nanosecond fraction) in ms since the epoch. */
-function goTime(stamp: string): number {
-  return Date.parse(stamp.replace(/(\.\d{3})\d*/, "$1"));
-}
-
-function fail(message: string): never {
-  throw new Error(message);
-}
 
 afterAll(async () => {
   await pm.removeContainers();
@@ -155,10 +82,15 @@ suite("the image, built and run with podman", () => {
     for (const dev of ["bun", "typescript", "@biomejs", "fast-check", "yaml"]) {
       expect(modules).not.toContain(dev);
     }
+    // Exactly what bun.lock pins for production (which lockfiles.test.ts holds equal to package-lock.json).
+    const pinned = [...bunProduction(await Bun.file(`${checkout}/bun.lock`).text())]
+      .map((p) => p.split(" ")[0] ?? "")
+      .sort();
+    expect(await pm.installedPackages(IMAGE)).toEqual(pinned);
   }, 300_000);
 
   test("runs as uid 1000, read-only, without capabilities or new privileges; echoes 1 MiB, serves /metrics, /livez, /readyz; healthy until SIGSTOP", async () => {
-    const c = await start("serve");
+    const c = await start(IMAGE, "serve");
     const probe = await firstEcho(c.port, c.started);
     console.log(`image: podman run to first echo ${probe.ms.toFixed(0)} ms`);
     await listening(c.name);
@@ -197,25 +129,33 @@ suite("the image, built and run with podman", () => {
     expect(healthy.code).toBe(0);
     expect(await pm.state(c.name, "Health.Status")).toBe("healthy");
     // Failures inside the start period do not count: stop answering after it.
-    const startedAt = Date.parse(await pm.state(c.name, "StartedAt"));
+    const startedAt = Number(await pm.state(c.name, "StartedAt.UnixMilli"));
     await Bun.sleep(Math.max(0, startedAt + hc.StartPeriod / 1e6 - Date.now()));
     await pm.podmanOk(["kill", "--signal", "SIGSTOP", c.name]);
+    const seen: string[] = [];
     for (let run = 1; run <= hc.Retries; run++) {
       const check = await pm.podman(["healthcheck", "run", c.name]);
-      expect(check.stdout.trim()).toBe("unhealthy");
-      expect(check.code).toBe(1);
-      // The check's own duration, as podman timed it (its wall time adds podman's start-up).
+      expect(check.code).not.toBe(0);
+      // The check as podman timed and recorded it. echod's own 2 s timeout
+      // normally ends it (exit 1, "unhealthy"); on a loaded machine Bun's
+      // start-up can push it past --timeout, and podman kills it there (exit
+      // -1 in the log). Either way it is a failure, counted, within --timeout
+      // (plus podman's time to reap the killed process).
       const [entry] = JSON.parse(await pm.state(c.name, "Health.Log | json")).slice(-1);
-      expect(entry).toMatchObject({ ExitCode: 1, Output: expect.stringContaining("/livez") });
-      expect(goTime(entry.End) - goTime(entry.Start)).toBeLessThan(timeoutMs);
+      const ms = goTime(entry.End) - goTime(entry.Start);
+      seen.push(`${ms.toFixed(0)} ms exit ${entry.ExitCode}`);
+      expect(entry.ExitCode).not.toBe(0);
+      expect(ms).toBeLessThan(timeoutMs + 1000);
+      expect(Number(await pm.state(c.name, "Health.FailingStreak"))).toBe(run);
       const status = await pm.state(c.name, "Health.Status");
       expect(status).toBe(run < hc.Retries ? "healthy" : "unhealthy");
     }
+    console.log(`image: health checks after SIGSTOP: ${seen.join(", ")}; then unhealthy`);
   }, 60_000);
 
   test("podman stop during a 32 MiB stream: an exact prefix comes back, then a FIN; exit 0 within the drain time", async () => {
     const shutdownTimeout = 5;
-    const c = await start("stop", { ECHOD_SHUTDOWN_TIMEOUT: String(shutdownTimeout) });
+    const c = await start(IMAGE, "stop", { ECHOD_SHUTDOWN_TIMEOUT: String(shutdownTimeout) });
     await firstEcho(c.port, c.started);
     // 64 KiB every 10 ms (the 32 MiB would take over 5 s), held at 16 MiB until the FIN;
     // the stop starts once 4 MiB came back.
@@ -250,7 +190,7 @@ suite("the image, built and run with podman", () => {
   }, 60_000);
 
   test("ECHOD_WORKERS=2: both workers serve, /metrics sums them, podman stop exits 0", async () => {
-    const c = await start("workers", { ECHOD_WORKERS: "2" });
+    const c = await start(IMAGE, "workers", { ECHOD_WORKERS: "2" });
     const probe = await firstEcho(c.port, c.started);
     const { workers } = await listening(c.name);
     expect(workers).toHaveLength(2);

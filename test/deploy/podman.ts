@@ -180,3 +180,39 @@ export async function logLines(name: string): Promise<{ stdout: string[]; stderr
 export async function state(name: string, field: string): Promise<string> {
   return podmanOk(["inspect", name, "--format", `{{.State.${field}}}`]);
 }
+
+/** Lists name@version of every package under /app/node_modules, nested ones too (run by the image's bun). */
+const LIST_PACKAGES = `
+const { readdirSync, readFileSync, existsSync } = require("node:fs");
+const found = new Set();
+const walk = (dir) => {
+  for (const entry of readdirSync(dir).filter((n) => !n.startsWith("."))) {
+    const names = entry.startsWith("@") ? readdirSync(dir + "/" + entry).map((n) => entry + "/" + n) : [entry];
+    for (const name of names) {
+      const manifest = dir + "/" + name + "/package.json";
+      if (!existsSync(manifest)) continue;
+      const { name: n, version } = JSON.parse(readFileSync(manifest, "utf8"));
+      found.add(n + "@" + version);
+      if (existsSync(dir + "/" + name + "/node_modules")) walk(dir + "/" + name + "/node_modules");
+    }
+  }
+};
+walk("/app/node_modules");
+console.log([...found].sort().join("\\n"));
+`;
+
+/** The packages the image's node_modules holds, as name@version, sorted. */
+export async function installedPackages(image: string): Promise<string[]> {
+  const args = [
+    "run",
+    "--rm",
+    "--network",
+    "none",
+    "--entrypoint",
+    "bun",
+    image,
+    "-e",
+    LIST_PACKAGES,
+  ];
+  return (await podmanOk(args, 30_000)).split("\n").filter(Boolean);
+}
