@@ -40,13 +40,13 @@ export async function start(image: string, what: string, env: Record<string, str
   return { name, port, admin, started, pid: Number(await pm.state(name, "Pid")) };
 }
 
-/** Echoes a 4-byte probe until one comes back; the ms from `since`, and the bytes echoed. */
+/** Echoes a 4-byte probe until one comes back; the ms from `since`, the bytes echoed and connections made. */
 export async function firstEcho(port: number, since: number) {
   for (let tries = 0; tries < 300; tries++) {
     try {
       const { received } = await echoOnce(port, Buffer.from("ping"));
       if (received.toString() !== "ping") throw new Error(`probe came back as ${received}`);
-      return { ms: performance.now() - since, bytes: 4 };
+      return { ms: performance.now() - since, bytes: 4, connections: 1 };
     } catch (error) {
       if (!String(error).includes("ECONNREFUSED")) throw error;
       await Bun.sleep(50);
