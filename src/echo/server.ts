@@ -18,6 +18,7 @@ import { formatAddress } from "../address.ts";
 import type { Config } from "../config.ts";
 import { listenError } from "../listen-error.ts";
 import { createSilentLogger, type Logger } from "../log.ts";
+import { createAdmission } from "./admission.ts";
 import type { Connection, EchoSocket } from "./connection.ts";
 import { createFaultHandlers } from "./faults/pipeline.ts";
 import { createFaultPlan } from "./faults/plan.ts";
@@ -35,6 +36,7 @@ import {
   logRejections,
   type SharedLimits,
 } from "./lifecycle.ts";
+import { withProxyProtocol } from "./proxy/listener.ts";
 import { drain, type ShutdownSummary } from "./shutdown.ts";
 import { createStats, type EchoStats, type StreamKind } from "./stats.ts";
 import { createHandshakeHandler } from "./tls.ts";
@@ -112,9 +114,16 @@ export function startEchoServer(config: Config, options: StartOptions = {}): Ech
     rejectedSinceLog: 0,
     lastRejectLog: Number.NEGATIVE_INFINITY,
     lastRejectReason: "max_connections",
+    admit: createAdmission(config, spec.kind !== "unix"),
+    proxied: null,
   };
   const faultPlan = createFaultPlan(config);
-  const echoHandlers = faultPlan ? createFaultHandlers(ctx, faultPlan) : createHandlers(ctx);
+  const echoHandlers = withProxyProtocol(
+    ctx,
+    faultPlan ? createFaultHandlers(ctx, faultPlan) : createHandlers(ctx),
+    config,
+    spec.kind,
+  );
   // On TLS, a handshake handler makes Bun report failed handshakes (a missing or
   // untrusted client certificate) instead of opening and closing them silently.
   const handlers: SocketHandler<Connection> =

@@ -1,0 +1,31 @@
+/** What parsing the first bytes of a connection for a PROXY protocol header gives. */
+
+import type { ProxyVersion } from "../stats.ts";
+
+export type { ProxyVersion };
+
+/** The client a header names; null means use the socket's own address (v2 LOCAL, UNSPEC, v1 UNKNOWN). */
+export interface ProxySource {
+  readonly address: string;
+  readonly port: number;
+}
+
+export type ProxyParse =
+  | { readonly kind: "incomplete" }
+  | { readonly kind: "invalid"; readonly version: ProxyVersion; readonly why: string }
+  | {
+      readonly kind: "header";
+      readonly version: "v1" | "v2";
+      /** Bytes the header took; what follows is the client's data. */
+      readonly length: number;
+      readonly source: ProxySource | null;
+    };
+
+/** `client:port` for log lines, and `via balancer:port` when a PROXY header named the client. */
+export function remoteForLog(
+  socket: { readonly remoteAddress: string; readonly remotePort: number },
+  proxied: ProxySource | null,
+): string {
+  const peer = `${socket.remoteAddress}:${socket.remotePort}`;
+  return proxied === null ? peer : `${proxied.address}:${proxied.port} via ${peer}`;
+}
