@@ -1,0 +1,93 @@
+/**
+ * A real load balancer in front: Debian's haproxy forwards TCP to echod with
+ * `send-proxy` (v1) on one frontend and `send-proxy-v2` on another. Through
+ * each, a client's bytes come back exactly, echod's debug line names the
+ * client's own address and port with haproxy's beside it, and the header
+ * metric counts one v1 and one v2. haproxy runs in the foreground in a child
+ * process that the test kills; its config lives in a temp directory removed
+ * afterwards.
+ */
+import { afterEach, expect, test } from "bun:test";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { freePort, waitForPort } from "../../../bench/common/ports.ts";
+import { echoOnce, randomPayload, sha256 } from "../../helpers/net-client.ts";
+import { LOOPBACK_WITH_ADMIN, spawnKilledAfterEach } from "../../helpers/spawn-echod.ts";
+import { metrics, total } from "../../hostile/tools.ts";
+
+const spawnEchod = spawnKilledAfterEach();
+const cleanups: (() => void)[] = [];
+afterEach(() => {
+  for (const c of cleanups.splice(0)) c();
+});
+
+function startHaproxy(echoPort: number, v1Port: number, v2Port: number): void {
+  const dir = mkdtempSync(join(tmpdir(), "echod-haproxy-"));
+  const config = [
+    "global",
+    "  log stderr format raw local0 err",
+    "defaults",
+    "  mode tcp",
+    "  timeout connect 2s",
+    "  timeout client 10s",
+    "  timeout server 10s",
+    `frontend v1\n  bind 127.0.0.1:${v1Port}\n  default_backend echod_v1`,
+    `backend echod_v1\n  server echod 127.0.0.1:${echoPort} send-proxy`,
+    `frontend v2\n  bind 127.0.0.1:${v2Port}\n  default_backend echod_v2`,
+    `backend echod_v2\n  server echod 127.0.0.1:${echoPort} send-proxy-v2`,
+    "",
+  ].join("\n");
+  writeFileSync(join(dir, "haproxy.cfg"), config);
+  const proc = Bun.spawn(["haproxy", "-db", "-f", join(dir, "haproxy.cfg")], {
+    stdout: "ignore",
+    stderr: "inherit",
+  });
+  cleanups.push(() => {
+    proc.kill("SIGKILL");
+    rmSync(dir, { recursive: true, force: true });
+  });
+}
+
+test("through haproxy send-proxy and send-proxy-v2, every byte comes back and echod sees the client", async () => {
+  const echod = await spawnEchod([
+    ...LOOPBACK_WITH_ADMIN,
+    "--proxy-protocol",
+    "any",
+    "--proxy-protocol-from",
+    "127.0.0.1",
+    "--log-level",
+    "debug",
+  ]);
+  const v1Port = freePort();
+  const v2Port = freePort();
+  startHaproxy(echod.port, v1Port, v2Port);
+  await Promise.all([waitForPort(v1Port), waitForPort(v2Port)]);
+  // waitForPort's probes went through haproxy too; count from here.
+  const before = await metrics(echod.metricsPort as number);
+  const base = (version: string) =>
+    total(before, "echod_proxy_headers_total", { version, result: "accepted" });
+  const payload = randomPayload(256 * 1024);
+  for (const port of [v1Port, v2Port]) {
+    const out = await echoOnce(port, payload, { chunk: 16 * 1024 });
+    console.log(`via haproxy :${port}: ${out.received.length} of ${payload.length} bytes back`);
+    expect(out.received.length).toBe(payload.length);
+    expect(sha256(out.received)).toBe(sha256(payload));
+  }
+  const m = await metrics(echod.metricsPort as number);
+  expect(
+    total(m, "echod_proxy_headers_total", { version: "v1", result: "accepted" }) - base("v1"),
+  ).toBe(1);
+  expect(
+    total(m, "echod_proxy_headers_total", { version: "v2", result: "accepted" }) - base("v2"),
+  ).toBe(1);
+  expect(total(m, "echod_connections_rejected_total", { reason: "proxy_protocol" })).toBe(0);
+  // The debug line: the client's address and port, then "via" haproxy's connection to echod.
+  const opened = echod.lines.filter(
+    (l) => l.msg === "connection closed" && (l.bytesIn as number) === payload.length,
+  );
+  expect(opened.length).toBe(2);
+  for (const line of opened)
+    expect(String(line.remote)).toMatch(/^127\.0\.0\.1:\d+ via 127\.0\.0\.1:\d+$/);
+  console.log(`debug lines: ${opened.map((l) => l.remote).join(", ")}`);
+});
