@@ -1,4 +1,4 @@
-/** echod_proxy_headers_total: PROXY protocol headers, by listener, version and result. */
+/** echod_proxy_headers_total: PROXY protocol headers on TCP and TLS, by listener, version and result. */
 import client from "prom-client";
 import { PROXY_RESULTS, PROXY_VERSIONS } from "../echo/stats.ts";
 import type { Scrape } from "./collectors.ts";
@@ -12,7 +12,7 @@ export function registerProxyMetrics(scrape: Scrape): void {
     collect() {
       this.reset();
       for (const [listener, stats] of Object.entries(scrape.listeners().stream)) {
-        if (!stats || listener !== "tcp") continue;
+        if (!stats || listener === "unix") continue;
         for (const version of PROXY_VERSIONS) {
           for (const result of PROXY_RESULTS) {
             this.labels(listener, version, result).inc(stats.proxyHeaders[version][result]);

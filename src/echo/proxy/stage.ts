@@ -10,19 +10,23 @@
  * rejected (`proxy_protocol`). While it waits, a connection holds one slot of
  * the shared connection limit, so header-less floods stay bounded.
  */
-import type { SocketHandler } from "bun";
+import type { SocketHandler, TLSOptions } from "bun";
 import { createCidrMatcher } from "../../cidr.ts";
 import { createLimitedWarning } from "../../log-limit.ts";
 import type { Connection, EchoSocket } from "../connection.ts";
 import { type EchoContext, reject } from "../lifecycle.ts";
 import type { ProxyResult } from "../stats.ts";
+import type { HandshakeHandler } from "../tls.ts";
 import { type ProxyMode, parseProxyHeader } from "./header.ts";
-import type { ProxyParse, ProxyVersion } from "./types.ts";
+import { bridgeTls, type TlsBridge } from "./tls-bridge.ts";
+import type { ProxyParse, ProxySource, ProxyVersion } from "./types.ts";
 import { V1_MAX_LENGTH, V1_SIGNATURE } from "./v1.ts";
 import { V2_FIXED_LENGTH, V2_SIGNATURE } from "./v2.ts";
 
 export interface ProxyStageOptions {
   readonly mode: ProxyMode;
+  /** On a TLS listener: the certificate in force now, and the handshake handler; TLS starts after the header. */
+  readonly tls: { readonly options: () => TLSOptions; readonly handshake: HandshakeHandler } | null;
   /** Sources that must send a header; empty = all. */
   readonly from: readonly string[];
   readonly timeoutSeconds: number;
@@ -42,6 +46,8 @@ export function createProxyHandlers(
   options: ProxyStageOptions,
 ): SocketHandler<Connection> {
   const waiting = new Map<EchoSocket, Waiting>();
+  /** TLS listener: raw sockets whose header was read, now carrying TLS (tls-bridge.ts). */
+  const bridged = new Map<EchoSocket, TlsBridge>();
   const trusted = options.from.length > 0 ? createCidrMatcher(options.from) : null;
   const timeoutMs = options.timeoutSeconds * 1000;
   const headers = ctx.stats.proxyHeaders;
@@ -52,6 +58,7 @@ export function createProxyHandlers(
   );
   const innerOpen = inner.open as (socket: EchoSocket) => void;
   const innerData = inner.data as (socket: EchoSocket, chunk: Buffer) => void;
+  const innerDrain = inner.drain as (socket: EchoSocket) => void;
 
   /** No longer waiting: the slot it held in the shared limit goes back before open counts it. */
   const settle = (socket: EchoSocket, w: Waiting): void => {
@@ -70,13 +77,25 @@ export function createProxyHandlers(
 
   const accept = (socket: EchoSocket, parsed: ProxyParse & { kind: "header" }, rest: Buffer) => {
     headers[parsed.version][parsed.source === null ? "local" : "accepted"]++;
-    ctx.proxied = parsed.source;
+    serve(socket, parsed.source, rest);
+  };
+
+  /** Opens the connection for the echo handlers (over TLS on a TLS listener), `rest` its first data. */
+  const serve = (socket: EchoSocket, source: ProxySource | null, rest: Buffer | null) => {
+    const bridge =
+      options.tls && bridgeTls(socket, options.tls.options(), inner, options.tls.handshake);
+    const served = bridge === null ? socket : bridge.socket;
+    ctx.proxied = source;
     try {
-      innerOpen(socket);
+      innerOpen(served);
     } finally {
       ctx.proxied = null;
     }
-    if (socket.data !== undefined && rest.length > 0) innerData(socket, rest);
+    if (served.data === undefined) return; // rejected by a limit
+    if (bridge !== null) {
+      bridged.set(socket, bridge);
+      if (rest !== null && rest.length > 0) bridge.data(rest);
+    } else if (rest !== null && rest.length > 0) innerData(socket, rest);
   };
 
   const onTimeout = (socket: EchoSocket): void => {
@@ -114,7 +133,7 @@ export function createProxyHandlers(
     open(socket) {
       if (trusted !== null && !trusted(socket.remoteAddress)) {
         headers.none.skipped++;
-        innerOpen(socket);
+        serve(socket, null, null);
         return;
       }
       if (ctx.limits.active >= ctx.maxConnections) {
@@ -133,12 +152,20 @@ export function createProxyHandlers(
       }
       const w = waiting.get(socket);
       if (w !== undefined) take(socket, w, chunk);
+      else bridged.get(socket)?.data(chunk);
+    },
+
+    drain(socket) {
+      if (socket.data !== undefined) innerDrain(socket);
+      else bridged.get(socket)?.drain();
     },
 
     end(socket) {
       const w = waiting.get(socket);
       if (w === undefined) {
-        inner.end?.(socket);
+        const bridge = bridged.get(socket);
+        if (bridge !== undefined) bridge.end();
+        else inner.end?.(socket);
         return;
       }
       settle(socket, w);
@@ -149,7 +176,12 @@ export function createProxyHandlers(
     close(socket, error) {
       const w = waiting.get(socket);
       if (w === undefined) {
-        inner.close?.(socket, error);
+        const bridge = bridged.get(socket);
+        if (bridge === undefined) inner.close?.(socket, error);
+        else {
+          bridged.delete(socket);
+          bridge.close();
+        }
         return;
       }
       settle(socket, w);

@@ -49,6 +49,19 @@ function startHaproxy(echoPort: number, v1Port: number, v2Port: number): void {
   });
 }
 
+/** A scrape once no connection is open and the header counts stopped moving (bounded: 5 s). */
+async function settled(admin: number): Promise<Map<string, number>> {
+  let last = "";
+  for (let i = 0; i < 50; i++) {
+    const m = await metrics(admin);
+    const key = `${total(m, "echod_proxy_headers_total")}/${total(m, "echod_connections_active")}`;
+    if (key === last && total(m, "echod_connections_active") === 0) return m;
+    last = key;
+    await Bun.sleep(100);
+  }
+  throw new Error("echod's counters did not settle");
+}
+
 test("through haproxy send-proxy and send-proxy-v2, every byte comes back and echod sees the client", async () => {
   const echod = await spawnEchod([
     ...LOOPBACK_WITH_ADMIN,
@@ -63,8 +76,9 @@ test("through haproxy send-proxy and send-proxy-v2, every byte comes back and ec
   const v2Port = freePort();
   startHaproxy(echod.port, v1Port, v2Port);
   await Promise.all([waitForPort(v1Port), waitForPort(v2Port)]);
-  // waitForPort's probes went through haproxy too; count from here.
-  const before = await metrics(echod.metricsPort as number);
+  // waitForPort's probes went through haproxy too (haproxy connects to echod a
+  // little later): count from once they are over, nothing open and the counts still.
+  const before = await settled(echod.metricsPort as number);
   const base = (version: string) =>
     total(before, "echod_proxy_headers_total", { version, result: "accepted" });
   const payload = randomPayload(256 * 1024);
