@@ -87,3 +87,56 @@ test("--allow and --deny with 127.0.0.1 and ::1 on a dual-stack listener; deny w
     expect(total(m, "echod_connections_accepted_total", { listener: "tcp" })).toBe(1);
   }
 });
+
+test("under --workers 2, every worker applies --deny and the PROXY header: counts add up across them", async () => {
+  const echod = await spawnEchod([
+    ...LOOPBACK_WITH_ADMIN,
+    "--workers",
+    "2",
+    "--proxy-protocol",
+    "v1",
+    "--deny",
+    "192.0.2.66",
+  ]);
+  const N = 20;
+  const header = (ip: string) => `PROXY TCP4 ${ip} 127.0.0.1 1000 7007\r\n`;
+  const outcomes = await Promise.all(
+    Array.from({ length: 2 * N }, (_, i) =>
+      headerProbe(echod.port, header(i % 2 === 0 ? "192.0.2.66" : "192.0.2.1")),
+    ),
+  );
+  const served = outcomes.filter((o) => o === "served").length;
+  // Workers report to the primary on their own schedule: scrape until both have (bounded).
+  let m = await metrics(echod.metricsPort as number);
+  for (
+    let i = 0;
+    i < 50 && total(m, "echod_proxy_headers_total", { result: "accepted" }) < 2 * N;
+    i++
+  ) {
+    await Bun.sleep(100);
+    m = await metrics(echod.metricsPort as number);
+  }
+  console.log(`--workers 2: ${served} served, ${2 * N - served} refused of ${2 * N}`);
+  expect(served).toBe(N);
+  expect(total(m, "echod_proxy_headers_total", { version: "v1", result: "accepted" })).toBe(2 * N);
+  expect(total(m, "echod_connections_rejected_total", { reason: "denied" })).toBe(N);
+});
+
+/** probe() with a PROXY header before the byte. */
+function headerProbe(port: number, header: string): Promise<"served" | "refused"> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ port, host: "127.0.0.1" });
+    const timer = setTimeout(() => socket.destroy(), 10_000);
+    let served = false;
+    socket.on("connect", () => socket.write(`${header}x`));
+    socket.on("data", () => {
+      served = true;
+      socket.end();
+    });
+    socket.on("error", () => {});
+    socket.on("close", () => {
+      clearTimeout(timer);
+      resolve(served ? "served" : "refused");
+    });
+  });
+}
