@@ -9,7 +9,7 @@
 import type { Logger } from "../log.ts";
 import type { Admit } from "./admission.ts";
 import { type Connection, createConnection, discard, type EchoSocket } from "./connection.ts";
-import { type ProxySource, remoteForLog } from "./proxy/types.ts";
+import { clientAddress, type ProxySource, remoteForLog } from "./proxy/types.ts";
 import { type CloseReason, type EchoStats, observeDuration, type RejectReason } from "./stats.ts";
 
 /** How many bytes of each connection --log-data dumps, in total. */
@@ -65,7 +65,7 @@ export interface EchoContext {
 export function openConnection(ctx: EchoContext, socket: EchoSocket): Connection | null {
   const limits = ctx.limits;
   const proxied = ctx.proxied;
-  const address = proxied === null ? socket.remoteAddress : proxied.address;
+  const address = clientAddress(socket, proxied);
   const refused = ctx.admit === null ? null : ctx.admit(address, performance.now());
   if (refused !== null) {
     reject(ctx, socket, refused);

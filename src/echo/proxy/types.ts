@@ -29,3 +29,11 @@ export function remoteForLog(
   const peer = `${socket.remoteAddress}:${socket.remotePort}`;
   return proxied === null ? peer : `${proxied.address}:${proxied.port} via ${peer}`;
 }
+
+/** The client's address: the one a PROXY header named, else the peer's ("" on a Unix socket, where Bun gives undefined). */
+export function clientAddress(
+  socket: { readonly remoteAddress: string },
+  proxied: ProxySource | null,
+): string {
+  return proxied === null ? (socket.remoteAddress ?? "") : proxied.address;
+}
