@@ -10,9 +10,10 @@
  * one thing this path does not do (tls-bridge.ts).
  */
 import { describe, expect, test } from "bun:test";
+import { copyFileSync } from "node:fs";
 import net from "node:net";
 import tls from "node:tls";
-import { certDirForFile, tlsListenerArgs } from "../../helpers/certs.ts";
+import { certDirForFile, sClient, tlsListenerArgs } from "../../helpers/certs.ts";
 import { randomPayload, sha256 } from "../../helpers/net-client.ts";
 import { LOOPBACK_WITH_ADMIN, spawnKilledAfterEach, tlsPortOf } from "../../helpers/spawn-echod.ts";
 import { metrics, total } from "../../hostile/tools.ts";
@@ -21,11 +22,14 @@ const spawnEchod = spawnKilledAfterEach();
 
 const certs = certDirForFile((dir) => {
   dir.issue("live", "echod", 1001, "server");
+  dir.issue("two", "echod two", 2002, "server");
   dir.issue("client", "a client", 3003, "client");
 });
 
 interface TlsOutcome {
   readonly received: Buffer;
+  /** The serial of the certificate echod presented, in hex. */
+  readonly serial: string;
   readonly secured: boolean;
   readonly error: string | null;
 }
@@ -53,6 +57,7 @@ async function proxiedTls(
   const secure = tls.connect(options);
   const chunks: Buffer[] = [];
   let secured = false;
+  let serial = "";
   let error: string | null = null;
   return new Promise((resolve) => {
     const timer = setTimeout(() => secure.destroy(new Error("timed out")), 15_000);
@@ -60,6 +65,7 @@ async function proxiedTls(
     // Reads all its echo before ending its TLS side (see tls-bridge.ts on TLS half-close).
     secure.on("secureConnect", () => {
       secured = true;
+      serial = secure.getPeerCertificate().serialNumber ?? "";
       secure.write(payload);
     });
     secure.on("data", (d: Buffer) => {
@@ -73,7 +79,7 @@ async function proxiedTls(
     secure.on("close", () => {
       clearTimeout(timer);
       raw.destroy();
-      resolve({ received: Buffer.concat(chunks), secured, error });
+      resolve({ received: Buffer.concat(chunks), serial, secured, error });
     });
   });
 }
@@ -160,5 +166,52 @@ describe("PROXY protocol on the TLS listener", () => {
     expect(
       total(m, "echod_proxy_headers_total", { listener: "tls", version: "v1", result: "accepted" }),
     ).toBe(2);
+  });
+
+  test("SIGHUP re-reads the certificate for TLS after the header; a source outside --proxy-protocol-from gets TLS at once", async () => {
+    copyFileSync(certs.path("live.crt"), certs.path("one.crt"));
+    copyFileSync(certs.path("live.key"), certs.path("one.key"));
+    const echod = await spawnEchod([
+      ...LOOPBACK_WITH_ADMIN,
+      ...tlsListenerArgs(certs),
+      "--proxy-protocol",
+      "v1",
+    ]);
+    const port = tlsPortOf(echod);
+    const payload = randomPayload(4096);
+    const before = await proxiedTls(port, V1, payload);
+    copyFileSync(certs.path("two.crt"), certs.path("live.crt"));
+    copyFileSync(certs.path("two.key"), certs.path("live.key"));
+    try {
+      echod.kill("SIGHUP");
+      await echod.waitForLine((l) => l.msg === "tls certificate reloaded");
+      const after = await proxiedTls(port, V1, payload);
+      console.log(`certificate serial before SIGHUP ${before.serial}, after ${after.serial}`);
+      expect([before.serial, after.serial]).toEqual(["03E9", "07D2"]);
+      expect(sha256(after.received)).toBe(sha256(payload));
+    } finally {
+      copyFileSync(certs.path("one.crt"), certs.path("live.crt"));
+      copyFileSync(certs.path("one.key"), certs.path("live.key"));
+    }
+    const skipping = await spawnEchod([
+      ...LOOPBACK_WITH_ADMIN,
+      ...tlsListenerArgs(certs),
+      "--proxy-protocol",
+      "any",
+      "--proxy-protocol-from",
+      "10.0.0.0/8",
+    ]);
+    const plain = await sClient(tlsPortOf(skipping), "no header, straight to tls\n", {
+      ca: certs.path("ca.crt"),
+    });
+    expect(plain.stdout).toBe("no header, straight to tls\n");
+    const m = await metrics(skipping.metricsPort as number);
+    expect(
+      total(m, "echod_proxy_headers_total", {
+        listener: "tls",
+        version: "none",
+        result: "skipped",
+      }),
+    ).toBe(1);
   });
 });
