@@ -125,7 +125,9 @@ export function createProxyHandlers(
       refuse(socket, parsed.version, "invalid", parsed.why);
       return;
     }
-    accept(socket, parsed, chunk.subarray(parsed.length - before));
+    // A header completed once the drain began: the drain would not end this one.
+    if (ctx.draining) refuse(socket, parsed.version, "closed", "echod is shutting down");
+    else accept(socket, parsed, chunk.subarray(parsed.length - before));
   };
 
   return {

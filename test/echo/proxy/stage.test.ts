@@ -234,4 +234,27 @@ describe("PROXY protocol on a TCP listener", () => {
     expect(server.stats.messages).toBe(2);
     balanced(server);
   });
+
+  test("a header completed after shutdown began is refused, and the drain does not wait for it", async () => {
+    const server = startServer({ proxyProtocol: "v1" });
+    const socket = await connect(server.port);
+    const closedP = new Promise<Buffer>((resolve) => {
+      const chunks: Buffer[] = [];
+      socket.on("data", (d: Buffer) => chunks.push(d));
+      socket.on("end", () => socket.end());
+      socket.on("error", () => {});
+      socket.on("close", () => resolve(Buffer.concat(chunks)));
+    });
+    socket.write("PROXY TCP4 192.0.2.1 127.0.0.1 1 2");
+    await Bun.sleep(50);
+    const stopping = server.stop(5);
+    socket.write("\r\nlate");
+    const started = performance.now();
+    const summary = await stopping;
+    expect((await closedP).length).toBe(0);
+    console.log(`drain took ${Math.round(performance.now() - started)} ms, ${summary.cut} cut`);
+    expect(summary.cut).toBe(0);
+    expect(server.stats.rejected.proxy_protocol).toBe(1);
+    expect(server.stats.proxyHeaders.v1.closed).toBe(1);
+  });
 });
