@@ -79,8 +79,8 @@ export const ADMISSION_OPTIONS = {
     flag: "proxy-protocol",
     default: "off",
     parser: p.choice(PROXY_MODES),
-    help: "PROXY protocol header required first on TCP: off, v1, v2, any",
-    docs: "PROXY protocol header each TCP connection must start with (`any`: v1 or v2); the client address is taken from it ([PROXY protocol](proxy-protocol.md))",
+    help: "PROXY protocol header required first on TCP and TLS: off, v1, v2, any",
+    docs: "PROXY protocol header each TCP and TLS connection must start with (`any`: v1 or v2; on TLS, before the ClientHello); the client address is taken from it ([PROXY protocol](proxy-protocol.md))",
   }),
   proxyProtocolFrom: option({
     flag: "proxy-protocol-from",
