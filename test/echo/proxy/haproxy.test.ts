@@ -3,7 +3,11 @@
  * `send-proxy` (v1) on one frontend and `send-proxy-v2` on another. Through
  * each, a client's bytes come back exactly, echod's debug line names the
  * client's own address and port with haproxy's beside it, and the header
- * metric counts one v1 and one v2. haproxy runs in the foreground in a child
+ * metric counts one v1 and one v2. A third frontend sends `send-proxy-v2`
+ * and then TLS (`ssl`) to echod's TLS listener, the AWS-NLB-to-TLS shape;
+ * that client reads its whole echo before it closes (a TLS half-close is
+ * the one thing the TLS path does not do: docs/proxy-protocol.md#tls).
+ * haproxy runs in the foreground in a child
  * process that the test kills; its config lives in a temp directory removed
  * afterwards.
  */
@@ -12,8 +16,16 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { freePort, waitForPort } from "../../../bench/common/ports.ts";
-import { echoOnce, randomPayload, sha256 } from "../../helpers/net-client.ts";
-import { LOOPBACK_WITH_ADMIN, spawnKilledAfterEach } from "../../helpers/spawn-echod.ts";
+import { certDirForFile, tlsListenerArgs } from "../../helpers/certs.ts";
+import {
+  closed,
+  connect,
+  echoOnce,
+  exactReader,
+  randomPayload,
+  sha256,
+} from "../../helpers/net-client.ts";
+import { LOOPBACK_WITH_ADMIN, spawnKilledAfterEach, tlsPortOf } from "../../helpers/spawn-echod.ts";
 import { metrics, total } from "../../hostile/tools.ts";
 
 const spawnEchod = spawnKilledAfterEach();
@@ -22,7 +34,12 @@ afterEach(() => {
   for (const c of cleanups.splice(0)) c();
 });
 
-function startHaproxy(echoPort: number, v1Port: number, v2Port: number): void {
+function startHaproxy(
+  echoPort: number,
+  v1Port: number,
+  v2Port: number,
+  tls?: { echo: number; front: number },
+): void {
   const dir = mkdtempSync(join(tmpdir(), "echod-haproxy-"));
   const config = [
     "global",
@@ -36,6 +53,12 @@ function startHaproxy(echoPort: number, v1Port: number, v2Port: number): void {
     `backend echod_v1\n  server echod 127.0.0.1:${echoPort} send-proxy`,
     `frontend v2\n  bind 127.0.0.1:${v2Port}\n  default_backend echod_v2`,
     `backend echod_v2\n  server echod 127.0.0.1:${echoPort} send-proxy-v2`,
+    ...(tls
+      ? [
+          `frontend tls\n  bind 127.0.0.1:${tls.front}\n  default_backend echod_tls`,
+          `backend echod_tls\n  server echod 127.0.0.1:${tls.echo} send-proxy-v2 ssl verify none`,
+        ]
+      : []),
     "",
   ].join("\n");
   writeFileSync(join(dir, "haproxy.cfg"), config);
@@ -104,4 +127,35 @@ test("through haproxy send-proxy and send-proxy-v2, every byte comes back and ec
   for (const line of opened)
     expect(String(line.remote)).toMatch(/^127\.0\.0\.1:\d+ via 127\.0\.0\.1:\d+$/);
   console.log(`debug lines: ${opened.map((l) => l.remote).join(", ")}`);
+});
+
+const certs = certDirForFile((dir) => dir.issue("live", "echod", 1001, "server"));
+
+test("through haproxy send-proxy-v2 with ssl to the TLS listener, every byte comes back", async () => {
+  const echod = await spawnEchod([
+    ...LOOPBACK_WITH_ADMIN,
+    ...tlsListenerArgs(certs),
+    "--proxy-protocol",
+    "v2",
+    "--proxy-protocol-from",
+    "127.0.0.1",
+  ]);
+  const [v1Port, v2Port, front] = [freePort(), freePort(), freePort()];
+  startHaproxy(echod.port, v1Port, v2Port, { echo: tlsPortOf(echod), front });
+  await waitForPort(front);
+  const before = await settled(echod.metricsPort as number);
+  const payload = randomPayload(256 * 1024);
+  const socket = await connect(front);
+  const reader = exactReader(socket);
+  socket.write(payload);
+  const echoed = await reader.read(payload.length);
+  socket.end();
+  console.log(`via haproxy ssl: ${echoed?.length ?? 0} of ${payload.length} bytes back`);
+  expect(echoed === null ? "" : sha256(echoed)).toBe(sha256(payload));
+  await closed(socket);
+  const m = await settled(echod.metricsPort as number);
+  const accepted = (s: Map<string, number>) =>
+    total(s, "echod_proxy_headers_total", { listener: "tls", version: "v2", result: "accepted" });
+  expect(accepted(m) - accepted(before)).toBe(1);
+  expect(total(m, "echod_received_bytes_total", { listener: "tls" })).toBe(payload.length);
 });
