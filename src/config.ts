@@ -41,6 +41,14 @@ export function resolveConfig(raw: RawOptions = {}, labels: OptionLabels = {}): 
   checkPorts(config, name);
   checkTls(config, name);
   checkFaults(config, name);
+  if (config.proxyProtocolFrom.length > 0 && config.proxyProtocol === "off") {
+    const from = config.proxyProtocolFrom.join(",");
+    throw usageError(
+      name("proxyProtocolFrom"),
+      from,
+      `has no effect without ${name("proxyProtocol")}`,
+    );
+  }
   return Object.freeze(config);
 }
 

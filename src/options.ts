@@ -6,6 +6,8 @@
  * environment variable follows from the flag (envName).
  */
 import { ADMIN_OPTIONS } from "./options/admin.ts";
+import type { AcceptRate } from "./options/admission.ts";
+import { ADMISSION_OPTIONS } from "./options/admission.ts";
 import { FAULT_OPTIONS } from "./options/faults.ts";
 import { LISTENER_OPTIONS } from "./options/listeners.ts";
 import type { Delay } from "./options/parsers.ts";
@@ -27,6 +29,7 @@ export { envName, type OptionSpec, shownDefault } from "./options/spec.ts";
 export const OPTION_GROUPS = [
   { title: "Service", options: SERVICE_OPTIONS },
   { title: "Listeners and framing", options: LISTENER_OPTIONS },
+  { title: "Admission and PROXY protocol", options: ADMISSION_OPTIONS },
   { title: "Faults", options: FAULT_OPTIONS },
   { title: "Admin server and logs", options: ADMIN_OPTIONS },
 ] as const;
@@ -34,6 +37,7 @@ export const OPTION_GROUPS = [
 export const OPTION_TABLE = {
   ...SERVICE_OPTIONS,
   ...LISTENER_OPTIONS,
+  ...ADMISSION_OPTIONS,
   ...FAULT_OPTIONS,
   ...ADMIN_OPTIONS,
 } as const;
@@ -67,5 +71,13 @@ export const DEFAULTS: Config = Object.freeze(
 
 /** What a caller may pass: any subset, as strings (flags, env) or typed values. */
 export type RawOptions = {
-  readonly [K in OptionKey]?: string | number | boolean | Delay | null | undefined;
+  readonly [K in OptionKey]?:
+    | string
+    | number
+    | boolean
+    | Delay
+    | AcceptRate
+    | readonly string[]
+    | null
+    | undefined;
 };

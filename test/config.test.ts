@@ -174,6 +174,10 @@ describe("options that contradict one another", () => {
       'invalid --tls-port "9464": cannot share the admin port (--metrics-port)',
     ],
     [
+      { proxyProtocolFrom: "10.0.0.0/8,::1" },
+      'invalid --proxy-protocol-from "10.0.0.0/8,::1": has no effect without --proxy-protocol',
+    ],
+    [
       { closeAfter: "50", resetAfter: "100" },
       'invalid --reset-after "100": cannot be combined with --close-after 50: the first one reached ends the connection, the other never applies',
     ],

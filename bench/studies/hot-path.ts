@@ -7,7 +7,9 @@
  * the same bytes through each over loopback from this process. Prints one
  * JSON line per run and a summary with the median MiB/s of each tree and
  * their ratio (b / a). Extra `--b-options JSON` (for example
- * '{"framing":"line"}') measures a feature's cost instead. Bounded: every
+ * '{"framing":"line"}') measures a feature's cost instead; with
+ * '{"proxyProtocol":"v1"}' (or v2, any) each connection first sends a PROXY
+ * header of that version (v1 for any), so the PROXY stage is measured. Bounded: every
  * run moves `--mib` MiB and times out.
  *
  *   bun bench/studies/hot-path.ts --a /path/to/main --b . --rounds 6
@@ -15,6 +17,13 @@
 import net from "node:net";
 import { resolve } from "node:path";
 import { scriptArgs, textOption } from "../common/cli.ts";
+
+/** What a balancer sends first when the server runs with --proxy-protocol (`any` takes v1). */
+const PROXY_V1_HEADER = Buffer.from("PROXY TCP4 198.51.100.7 127.0.0.1 40000 7007\r\n");
+const PROXY_V2_HEADER = Buffer.from(
+  "0d0a0d0a000d0a515549540a2111000cc6336407 7f000001 9c401b5f".replaceAll(" ", ""),
+  "hex",
+);
 
 const values = scriptArgs<
   Record<"a" | "b" | "b-options" | "rounds" | "mib" | "connections" | "options", string> & {
@@ -87,7 +96,16 @@ async function measure(tree: string, options: string, mib: number, connections: 
   // Lines of 1 KiB, so --framing line has messages to cut.
   const block = Buffer.alloc(64 * 1024, `${"x".repeat(1023)}\n`);
   const started = performance.now();
-  await Promise.all(Array.from({ length: connections }, () => pump(port, perConnection, block)));
+  const proxy = (JSON.parse(options) as { proxyProtocol?: string }).proxyProtocol;
+  const header =
+    proxy === undefined || proxy === "off"
+      ? null
+      : proxy === "v2"
+        ? PROXY_V2_HEADER
+        : PROXY_V1_HEADER;
+  await Promise.all(
+    Array.from({ length: connections }, () => pump(port, perConnection, block, header)),
+  );
   const seconds = (performance.now() - started) / 1000;
   child.stdin.end();
   child.kill();
@@ -95,7 +113,7 @@ async function measure(tree: string, options: string, mib: number, connections: 
   return (perConnection * connections) / 1024 / 1024 / seconds;
 }
 
-function pump(port: number, bytes: number, block: Buffer): Promise<void> {
+function pump(port: number, bytes: number, block: Buffer, header: Buffer | null): Promise<void> {
   return new Promise((resolveDone, reject) => {
     const socket = net.connect({ port, host: "127.0.0.1" });
     let received = 0;
@@ -110,6 +128,7 @@ function pump(port: number, bytes: number, block: Buffer): Promise<void> {
     });
     socket.on("error", reject);
     socket.on("connect", async () => {
+      if (header !== null) socket.write(header);
       for (let sent = 0; sent < bytes; sent += block.length) {
         const slice = sent + block.length > bytes ? block.subarray(0, bytes - sent) : block;
         if (!socket.write(slice)) await new Promise((r) => socket.once("drain", r));

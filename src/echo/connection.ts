@@ -38,6 +38,12 @@ export interface Connection extends BlockHolder {
   /** The peer's IP address when --max-connections-per-ip counts it, else null. */
   ip: string | null;
   /**
+   * The client's address: the one a PROXY protocol header named, else the
+   * socket's peer (empty on a Unix socket). What --allow, --deny, the per-IP
+   * limit and --banner's {remote} use.
+   */
+  remoteAddress: string;
+  /**
    * Framing and fault state (faults/pipeline.ts), only on listeners with
    * either turned on. Opaque here: this module knows no fault.
    */
@@ -50,6 +56,7 @@ export function createConnection(
   now: number,
   remote: string,
   ip: string | null = null,
+  remoteAddress = "",
 ): Connection {
   return {
     queue: [],
@@ -69,6 +76,7 @@ export function createConnection(
     lastActive: now,
     remote,
     ip,
+    remoteAddress,
     faults: null,
   };
 }

@@ -7,7 +7,9 @@
  * counters.
  */
 import type { Logger } from "../log.ts";
+import type { Admit } from "./admission.ts";
 import { type Connection, createConnection, discard, type EchoSocket } from "./connection.ts";
+import { clientAddress, type ProxySource, remoteForLog } from "./proxy/types.ts";
 import { type CloseReason, type EchoStats, observeDuration, type RejectReason } from "./stats.ts";
 
 /** How many bytes of each connection --log-data dumps, in total. */
@@ -50,6 +52,10 @@ export interface EchoContext {
   lastRejectLog: number;
   /** The reason of the latest rejection, for the rate-limited warning. */
   lastRejectReason: RejectReason;
+  /** --allow, --deny and --accept-rate (admission.ts); null when none is set. */
+  readonly admit: Admit | null;
+  /** The client a PROXY header named, set by proxy/stage.ts around the open it makes. */
+  proxied: ProxySource | null;
 }
 
 /**
@@ -58,13 +64,20 @@ export interface EchoContext {
  */
 export function openConnection(ctx: EchoContext, socket: EchoSocket): Connection | null {
   const limits = ctx.limits;
+  const proxied = ctx.proxied;
+  const address = clientAddress(socket, proxied);
+  const refused = ctx.admit === null ? null : ctx.admit(address, performance.now());
+  if (refused !== null) {
+    reject(ctx, socket, refused);
+    return null;
+  }
   if (limits.active >= ctx.maxConnections) {
     reject(ctx, socket, ctx.limitReason);
     return null;
   }
   let ip: string | null = null;
   if (ctx.maxConnectionsPerIp > 0) {
-    ip = socket.remoteAddress;
+    ip = address;
     const open = limits.perIp.get(ip) ?? 0;
     if (open >= ctx.maxConnectionsPerIp) {
       reject(ctx, socket, "per_ip_limit");
@@ -73,8 +86,8 @@ export function openConnection(ctx: EchoContext, socket: EchoSocket): Connection
     limits.perIp.set(ip, open + 1);
   }
   // The address string is only for log lines: building it costs every short connection.
-  const remote = ctx.debug || ctx.logData ? `${socket.remoteAddress}:${socket.remotePort}` : "";
-  const conn = createConnection(performance.now(), remote, ip);
+  const remote = ctx.debug || ctx.logData ? remoteForLog(socket, proxied) : "";
+  const conn = createConnection(performance.now(), remote, ip, address);
   socket.data = conn;
   ctx.stats.accepted++;
   ctx.stats.active++;
@@ -171,7 +184,8 @@ export function reasonForError(error: unknown): CloseReason {
   return code === "ECONNRESET" || code === "EPIPE" ? "peer_reset" : "error";
 }
 
-function reject(ctx: EchoContext, socket: EchoSocket, reason: RejectReason): void {
+/** Closes a new connection at once, counted and logged as rejected for `reason`. */
+export function reject(ctx: EchoContext, socket: EchoSocket, reason: RejectReason): void {
   ctx.stats.rejected[reason]++;
   ctx.rejectedSinceLog++;
   ctx.lastRejectReason = reason;

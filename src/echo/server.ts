@@ -18,6 +18,7 @@ import { formatAddress } from "../address.ts";
 import type { Config } from "../config.ts";
 import { listenError } from "../listen-error.ts";
 import { createSilentLogger, type Logger } from "../log.ts";
+import { createAdmission } from "./admission.ts";
 import type { Connection, EchoSocket } from "./connection.ts";
 import { createFaultHandlers } from "./faults/pipeline.ts";
 import { createFaultPlan } from "./faults/plan.ts";
@@ -35,6 +36,7 @@ import {
   logRejections,
   type SharedLimits,
 } from "./lifecycle.ts";
+import { withProxyProtocol } from "./proxy/listener.ts";
 import { drain, type ShutdownSummary } from "./shutdown.ts";
 import { createStats, type EchoStats, type StreamKind } from "./stats.ts";
 import { createHandshakeHandler } from "./tls.ts";
@@ -112,18 +114,26 @@ export function startEchoServer(config: Config, options: StartOptions = {}): Ech
     rejectedSinceLog: 0,
     lastRejectLog: Number.NEGATIVE_INFINITY,
     lastRejectReason: "max_connections",
+    admit: createAdmission(config, spec.kind !== "unix"),
+    proxied: null,
   };
   const faultPlan = createFaultPlan(config);
-  const echoHandlers = faultPlan ? createFaultHandlers(ctx, faultPlan) : createHandlers(ctx);
   // On TLS, a handshake handler makes Bun report failed handshakes (a missing or
   // untrusted client certificate) instead of opening and closing them silently.
+  const handshake =
+    spec.kind === "tls" ? createHandshakeHandler(log, spec.tls.rejectUnauthorized === true) : null;
+  // With the PROXY protocol, a TLS listener accepts plain TCP and TLS starts after the header.
+  let currentTls = spec.kind === "tls" ? spec.tls : undefined;
+  const proxy = withProxyProtocol(
+    ctx,
+    faultPlan ? createFaultHandlers(ctx, faultPlan) : createHandlers(ctx),
+    config,
+    spec.kind,
+    handshake && { options: () => currentTls as TLSOptions, handshake },
+  );
   const handlers: SocketHandler<Connection> =
-    spec.kind === "tls"
-      ? {
-          ...echoHandlers,
-          handshake: createHandshakeHandler(log, spec.tls.rejectUnauthorized === true),
-        }
-      : echoHandlers;
+    handshake !== null && !proxy.tlsAfterHeader ? { ...proxy.handlers, handshake } : proxy.handlers;
+  const native = (tls: TLSOptions | undefined) => (proxy.tlsAfterHeader ? undefined : tls);
   const port = spec.kind === "tls" ? spec.port : config.port;
   const listen = (boundPort: number, tls: TLSOptions | undefined): SocketListener<Connection> => {
     try {
@@ -152,7 +162,7 @@ export function startEchoServer(config: Config, options: StartOptions = {}): Ech
       throw listenError(spec.kind, where, error);
     }
   };
-  let listener = listen(port, spec.kind === "tls" ? spec.tls : undefined);
+  let listener = listen(port, native(currentTls));
   const boundPort = spec.kind === "unix" ? 0 : (listener as unknown as { port: number }).port;
   // Listeners replaced by a TLS reload: kept (not accepting) while their connections finish.
   const retired: SocketListener<Connection>[] = [];
@@ -191,7 +201,8 @@ export function startEchoServer(config: Config, options: StartOptions = {}): Ech
     reloadTls(tls) {
       if (spec.kind !== "tls") throw new Error(`reloadTls on a ${spec.kind} listener`);
       if (!listening) return;
-      const next = listen(boundPort, tls);
+      const next = listen(boundPort, native(tls));
+      currentTls = tls;
       // The old listener stops accepting; its open connections keep going.
       listener.stop(false);
       retired.push(listener);

@@ -22,7 +22,14 @@ export const CLOSE_REASONS = [
 export type CloseReason = (typeof CLOSE_REASONS)[number];
 
 /** Why a new connection was closed at once instead of being served. */
-export const REJECT_REASONS = ["max_connections", "fd_limit", "per_ip_limit"] as const;
+export const REJECT_REASONS = [
+  "max_connections",
+  "fd_limit",
+  "per_ip_limit",
+  "proxy_protocol",
+  "denied",
+  "rate_limited",
+] as const;
 export type RejectReason = (typeof REJECT_REASONS)[number];
 
 /**
@@ -32,6 +39,26 @@ export type RejectReason = (typeof REJECT_REASONS)[number];
  */
 export const FAULT_TYPES = ["delay", "bandwidth", "slice", "close", "reset"] as const;
 export type FaultType = (typeof FAULT_TYPES)[number];
+
+/** The PROXY protocol header a connection started with: `none` when neither signature (proxy/). */
+export const PROXY_VERSIONS = ["v1", "v2", "none"] as const;
+export type ProxyVersion = (typeof PROXY_VERSIONS)[number];
+
+/**
+ * What became of it: `accepted` (the client address taken from it), `local`
+ * (v2 LOCAL or UNSPEC, v1 UNKNOWN: the socket's address used), `invalid`,
+ * `timeout`, `closed` (the peer left before it was complete), `skipped`
+ * (a source outside --proxy-protocol-from, served as without a header).
+ */
+export const PROXY_RESULTS = [
+  "accepted",
+  "local",
+  "invalid",
+  "timeout",
+  "closed",
+  "skipped",
+] as const;
+export type ProxyResult = (typeof PROXY_RESULTS)[number];
 
 /** Upper bounds (seconds) of the connection duration histogram. */
 export const DURATION_BUCKETS = [0.01, 0.1, 0.5, 1, 5, 15, 60, 300, 900, 3600] as const;
@@ -61,6 +88,8 @@ export interface EchoStats {
   /** Framed messages echoed (--framing line or length-prefixed). */
   messages: number;
   faults: Record<FaultType, number>;
+  /** PROXY protocol headers, by version and result. */
+  proxyHeaders: Record<ProxyVersion, Record<ProxyResult, number>>;
   /** Cumulative counts per DURATION_BUCKETS bound, plus +Inf last. */
   durationBuckets: number[];
   durationSum: number;
@@ -81,6 +110,11 @@ export function createStats(maxConnections = 0): EchoStats {
     backpressurePauses: 0,
     messages: 0,
     faults: zeroed(FAULT_TYPES),
+    proxyHeaders: {
+      v1: zeroed(PROXY_RESULTS),
+      v2: zeroed(PROXY_RESULTS),
+      none: zeroed(PROXY_RESULTS),
+    },
     durationBuckets: new Array<number>(DURATION_BUCKETS.length + 1).fill(0),
     durationSum: 0,
   };
@@ -111,6 +145,9 @@ export function addStats(into: EchoStats, from: EchoStats): EchoStats {
   into.backpressurePauses += from.backpressurePauses;
   into.messages += from.messages;
   for (const f of FAULT_TYPES) into.faults[f] += from.faults[f];
+  for (const v of PROXY_VERSIONS) {
+    for (const r of PROXY_RESULTS) into.proxyHeaders[v][r] += from.proxyHeaders[v][r];
+  }
   from.durationBuckets.forEach((n, i) => {
     into.durationBuckets[i] = (into.durationBuckets[i] ?? 0) + n;
   });

@@ -16,6 +16,7 @@ import { registerConnectionMetrics } from "./connections.ts";
 import { registerDaemonMetrics } from "./daemon.ts";
 import { registerFaultMetrics } from "./faults.ts";
 import { registerProcessMetrics } from "./process.ts";
+import { registerProxyMetrics } from "./proxy.ts";
 import type { DaemonResources } from "./resources.ts";
 import type { MetricsSource } from "./source.ts";
 import { registerUdpMetrics } from "./udp.ts";
@@ -89,6 +90,7 @@ function createRegistry(
   registerConnectionMetrics(scrape);
   registerByteMetrics(scrape);
   registerFaultMetrics(scrape);
+  registerProxyMetrics(scrape);
   registerUdpMetrics(scrape);
   registerDaemonMetrics(scrape);
   registerProcessMetrics(registry as Registry);

@@ -4,11 +4,25 @@
  * worker 0 can hold (a Unix socket path and a UDP port cannot be shared).
  */
 import type { Config } from "../config.ts";
+import type { AcceptRate } from "../options/admission.ts";
 import type { WorkerPorts } from "./protocol.ts";
 
 /** Splits a daemon-wide limit over the workers, the remainder to the first ones. */
 export function connectionShare(maxConnections: number, workers: number, id: number): number {
   return Math.floor(maxConnections / workers) + (id < maxConnections % workers ? 1 : 0);
+}
+
+/**
+ * Each worker's bucket refills at its share of --accept-rate and holds its
+ * share of the burst (rounded up, at least 1): the kernel spreads new
+ * connections evenly, so together they admit about the daemon-wide rate.
+ */
+export function acceptRateShare(rate: AcceptRate | null, workers: number): AcceptRate | null {
+  if (rate === null) return null;
+  return {
+    perSecond: rate.perSecond / workers,
+    burst: Math.max(1, Math.ceil(rate.burst / workers)),
+  };
 }
 
 /** The configuration one worker runs with: its share of the limits, the shared ports. */
@@ -21,6 +35,7 @@ export function workerConfig(config: Config, id: number, ports: WorkerPorts | nu
     // Connections from one address spread over the workers too (the kernel hashes the
     // whole 4-tuple), so each worker allows its share, rounded up.
     maxConnectionsPerIp: Math.ceil(config.maxConnectionsPerIp / config.workers),
+    acceptRate: acceptRateShare(config.acceptRate, config.workers),
     unix: id === 0 ? config.unix : null,
     udpPort: id === 0 ? (ports?.udp ?? config.udpPort) : null,
   };

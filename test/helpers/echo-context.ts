@@ -28,6 +28,8 @@ export function createTestContext(
     rejectedSinceLog: 0,
     lastRejectLog: Number.NEGATIVE_INFINITY,
     lastRejectReason: "max_connections",
+    admit: null,
+    proxied: null,
     ...overrides,
   };
 }

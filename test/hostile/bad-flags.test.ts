@@ -54,6 +54,32 @@ const CASES: { args: string[]; env?: Record<string, string>; line: string }[] = 
     env: { ECHOD_METRICS_PORT: "0x50" },
     line: 'echod: invalid ECHOD_METRICS_PORT "0x50": must be a decimal integer from 0 to 65535',
   },
+  // Issue 16: admission control and the PROXY protocol.
+  {
+    args: ["--proxy-protocol", "v3"],
+    line: 'echod: invalid --proxy-protocol "v3": must be one of off, v1, v2, any',
+  },
+  {
+    args: ["--proxy-protocol-from", "10.0.0.0/33"],
+    line: 'echod: invalid --proxy-protocol-from "10.0.0.0/33": "10.0.0.0/33" is not an IP address or CIDR block',
+  },
+  {
+    args: ["--proxy-protocol-timeout", "0"],
+    line: 'echod: invalid --proxy-protocol-timeout "0": must be a number of seconds above 0 (or 250ms)',
+  },
+  {
+    args: ["--allow", "127.0.0.1,1.2.3"],
+    line: 'echod: invalid --allow "127.0.0.1,1.2.3": "1.2.3" is not an IP address or CIDR block',
+  },
+  {
+    args: [],
+    env: { ECHOD_DENY: "::1::" },
+    line: 'echod: invalid ECHOD_DENY "::1::": "::1::" is not an IP address or CIDR block',
+  },
+  {
+    args: ["--accept-rate", "100:0"],
+    line: 'echod: invalid --accept-rate "100:0": must be connections per second above 0, optionally with a burst of at least 1: 100 or 100:50',
+  },
 ];
 
 describe("bad flags and variables exit 2 with one line", () => {

@@ -61,3 +61,16 @@ test("before worker 0 has bound, the configured ports are used", () => {
   expect([first.port, first.tlsPort, first.udpPort]).toEqual([7007, null, 7009]);
   expect(workerConfig(config, 1, null).udpPort).toBeNull();
 });
+
+test("each worker takes its share of --accept-rate and its burst, rounded up", () => {
+  const config = { ...resolveConfig({ acceptRate: "100:50" }), workers: 3 };
+  expect(workerConfig(config, 0, null).acceptRate).toEqual({ perSecond: 100 / 3, burst: 17 });
+  expect(workerConfig(config, 2, null).acceptRate).toEqual({ perSecond: 100 / 3, burst: 17 });
+  expect(
+    workerConfig({ ...config, acceptRate: { perSecond: 1, burst: 1 } }, 1, null).acceptRate,
+  ).toEqual({
+    perSecond: 1 / 3,
+    burst: 1,
+  });
+  expect(workerConfig({ ...config, acceptRate: null }, 1, null).acceptRate).toBeNull();
+});
