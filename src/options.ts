@@ -6,6 +6,7 @@
  * environment variable follows from the flag (envName).
  */
 import { ADMIN_OPTIONS } from "./options/admin.ts";
+import { CLUSTER_OPTIONS } from "./options/cluster.ts";
 import { FAULT_OPTIONS } from "./options/faults.ts";
 import { LISTENER_OPTIONS } from "./options/listeners.ts";
 import type { Delay } from "./options/parsers.ts";
@@ -18,6 +19,7 @@ export {
   type LogFormat,
   type LogLevel,
 } from "./options/admin.ts";
+export { AUTO_MEMORY_SHARE, type MemorySetting } from "./options/cluster.ts";
 export { FRAMINGS, type Framing, MAX_UDP_PAYLOAD } from "./options/listeners.ts";
 export { type Delay, MAX_DELAY_MS, MAX_WORKERS } from "./options/parsers.ts";
 export { MIN_MAX_BUFFER } from "./options/service.ts";
@@ -28,6 +30,7 @@ export const OPTION_GROUPS = [
   { title: "Service", options: SERVICE_OPTIONS },
   { title: "Listeners and framing", options: LISTENER_OPTIONS },
   { title: "Faults", options: FAULT_OPTIONS },
+  { title: "Banner, socket options and memory", options: CLUSTER_OPTIONS },
   { title: "Admin server and logs", options: ADMIN_OPTIONS },
 ] as const;
 
@@ -35,6 +38,7 @@ export const OPTION_TABLE = {
   ...SERVICE_OPTIONS,
   ...LISTENER_OPTIONS,
   ...FAULT_OPTIONS,
+  ...CLUSTER_OPTIONS,
   ...ADMIN_OPTIONS,
 } as const;
 

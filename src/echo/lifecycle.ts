@@ -8,6 +8,7 @@
  */
 import type { Logger } from "../log.ts";
 import { type Connection, createConnection, discard, type EchoSocket } from "./connection.ts";
+import { checkBudget, type MemoryBudget, settleBudget } from "./memory-budget.ts";
 import { type CloseReason, type EchoStats, observeDuration, type RejectReason } from "./stats.ts";
 
 /** How many bytes of each connection --log-data dumps, in total. */
@@ -44,6 +45,10 @@ export interface EchoContext {
   now: number;
   /** True once shutdown began: no new connections, no more reading. */
   draining: boolean;
+  /** The process's --max-memory budget, shared by its listeners; null when there is none. */
+  readonly memory: MemoryBudget | null;
+  /** True while the process is over its memory budget: paused connections stay paused. */
+  overBudget: boolean;
   readonly sockets: Set<EchoSocket>;
   /** Rejections since the last warning line, so a flood cannot flood the log. */
   rejectedSinceLog: number;
@@ -92,6 +97,7 @@ export function closeConnection(ctx: EchoContext, socket: EchoSocket, error?: Er
   ctx.sockets.delete(socket);
   const reason: CloseReason = conn.reason ?? (error ? reasonForError(error) : "peer_closed");
   discard(conn, stats);
+  if (ctx.overBudget) settleBudget(ctx.memory as MemoryBudget);
   stats.active--;
   ctx.limits.active--;
   if (conn.ip !== null) {
@@ -118,7 +124,8 @@ export function closeConnection(ctx: EchoContext, socket: EchoSocket, error?: Er
 
 /**
  * Pauses reading once a connection holds more than the high-water mark
- * (`held`: queued bytes, plus what a fault stage holds).
+ * (`held`: queued bytes, plus what a fault stage holds), or once the
+ * process's queued bytes pass --max-memory (memory-budget.ts).
  */
 export function pauseAboveHighWater(
   ctx: EchoContext,
@@ -126,10 +133,13 @@ export function pauseAboveHighWater(
   conn: Connection,
   held: number,
 ): void {
-  if (held > ctx.highWater && !conn.paused) {
+  if (conn.paused) return;
+  if (held > ctx.highWater) {
     conn.paused = true;
     ctx.stats.backpressurePauses++;
     socket.pause();
+  } else if (ctx.memory !== null) {
+    checkBudget(ctx.memory, ctx, socket, conn);
   }
 }
 

@@ -16,6 +16,7 @@ import type {
 } from "bun";
 import { formatAddress } from "../address.ts";
 import type { Config } from "../config.ts";
+import type { Identity } from "../identity/identity.ts";
 import { listenError } from "../listen-error.ts";
 import { createSilentLogger, type Logger } from "../log.ts";
 import type { Connection, EchoSocket } from "./connection.ts";
@@ -28,6 +29,7 @@ import {
   followOpenFilesLimit,
   watchOpenFilesLimit,
 } from "./fd-limit.ts";
+import { createGreeting, prepareGreeting, withGreeting } from "./greeting.ts";
 import { createHandlers } from "./handlers.ts";
 import {
   createSharedLimits,
@@ -35,6 +37,8 @@ import {
   logRejections,
   type SharedLimits,
 } from "./lifecycle.ts";
+import { createMemoryBudget, type MemoryBudget, settleBudget } from "./memory-budget.ts";
+import { resolveMemoryBudget } from "./memory-limit.ts";
 import { drain, type ShutdownSummary } from "./shutdown.ts";
 import { createStats, type EchoStats, type StreamKind } from "./stats.ts";
 import { createHandshakeHandler } from "./tls.ts";
@@ -54,6 +58,10 @@ export interface StartOptions {
   readonly listener?: ListenerSpec;
   /** Connection counts shared with the other listeners of one echod, so limits hold across them. */
   readonly limits?: SharedLimits;
+  /** The --max-memory budget shared with the other listeners; else this listener's own from config. */
+  readonly memory?: MemoryBudget | null;
+  /** Who this echod is, for --banner; read from the environment when not given. */
+  readonly identity?: Identity;
 }
 
 export interface EchoServer {
@@ -108,13 +116,29 @@ export function startEchoServer(config: Config, options: StartOptions = {}): Ech
     logData: config.logData && log.isLevelEnabled("info"),
     now: performance.now(),
     draining: false,
+    memory:
+      options.memory !== undefined
+        ? options.memory
+        : createMemoryBudget(resolveMemoryBudget(config.maxMemory)),
+    overBudget: false,
     sockets: new Set(),
     rejectedSinceLog: 0,
     lastRejectLog: Number.NEGATIVE_INFINITY,
     lastRejectReason: "max_connections",
   };
+  if (ctx.memory !== null) {
+    ctx.memory.members.push(ctx);
+    ctx.stats.memoryBudget = ctx.memory.limit;
+  }
   const faultPlan = createFaultPlan(config);
-  const echoHandlers = faultPlan ? createFaultHandlers(ctx, faultPlan) : createHandlers(ctx);
+  const unixPath = spec.kind === "unix" ? spec.path : null;
+  const greeting = prepareGreeting(config, spec.kind, unixPath, options.identity);
+  const plainHandlers = faultPlan
+    ? createFaultHandlers(ctx, faultPlan, greeting.whoami)
+    : createHandlers(ctx);
+  // Socket options and the banner only when asked for: otherwise the handlers' own open.
+  const greet = createGreeting(greeting.plan, ctx.stats);
+  const echoHandlers = greet === null ? plainHandlers : withGreeting(plainHandlers, greet);
   // On TLS, a handshake handler makes Bun report failed handshakes (a missing or
   // untrusted client certificate) instead of opening and closing them silently.
   const handlers: SocketHandler<Connection> =
@@ -203,6 +227,7 @@ export function startEchoServer(config: Config, options: StartOptions = {}): Ech
 function sweepIdle(ctx: EchoContext, idleMs: number, tickMs: number): void {
   ctx.now = performance.now();
   logRejections(ctx, ctx.now);
+  if (ctx.overBudget) settleBudget(ctx.memory as MemoryBudget);
   if (idleMs <= 0) return;
   // lastActive lags real time by up to one tick, so wait one tick more: never early.
   const cutoff = ctx.now - idleMs - tickMs;

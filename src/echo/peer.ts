@@ -1,0 +1,21 @@
+/**
+ * The addresses a banner shows for one connection. `clientAddress` is the
+ * one place that says who the client is: when PROXY protocol is on, the
+ * address from the header is the client's (the connection state's
+ * `remoteAddress`, added with PROXY protocol); until then the socket's peer.
+ */
+import { formatAddress } from "../address.ts";
+import type { EchoSocket } from "./connection.ts";
+
+/** `address:port` of the client (`[v6]:port`); `unix` on a Unix socket, whose peers have no address. */
+export function clientAddress(socket: EchoSocket): string {
+  const address = socket.remoteAddress;
+  if (address === undefined || address === "") return "unix";
+  return formatAddress(address, socket.remotePort);
+}
+
+/** `address:port` the client reached (`[v6]:port`); on a Unix socket, its path. */
+export function localAddress(socket: EchoSocket, unixPath: string | null): string {
+  if (unixPath !== null) return unixPath;
+  return formatAddress(socket.localAddress, socket.localPort);
+}
