@@ -1,0 +1,101 @@
+/**
+ * --keepalive and --nagle, seen from outside with `ss`. Keepalive: the
+ * server's socket carries a keepalive timer of the given idle time (no such
+ * timer without the flag). Nagle: with --framing line and --whoami-line,
+ * a chunk of 400 short lines, every other one the whoami line, makes 400
+ * small writes in one turn; with TCP_NODELAY (the default) many become
+ * segments of their own, with --nagle they wait for the client's ACK and
+ * leave together. The client (python3, TCP_NODELAY) sends 20 such chunks,
+ * one after the other's echo, and `ss -ti` counts echod's data segments.
+ */
+import { describe, expect, test } from "bun:test";
+import { connect } from "../helpers/net-client.ts";
+import { LOOPBACK, spawnKilledAfterEach } from "../helpers/spawn-echod.ts";
+
+const spawn = spawnKilledAfterEach();
+
+/** `ss` lines of the established sockets whose local port is `port` (echod's side). */
+function ss(port: number, flags: string): string {
+  const out = Bun.spawnSync(["ss", flags, "-H", "state", "established", `( sport = :${port} )`]);
+  return out.stdout.toString();
+}
+
+describe("--keepalive", () => {
+  // 100 s, because ss (iproute2 6.1) shows it unambiguously as `1min39sec`; below a minute it prints `6.792ms` for 6.792 s.
+  test("--keepalive 100 puts a keepalive timer of about 100 s on echod's side of a connection; without it there is none", async () => {
+    for (const keepalive of ["100", "0"]) {
+      const echod = await spawn([...LOOPBACK, "--keepalive", keepalive]);
+      const client = await connect(echod.port);
+      await Bun.sleep(200);
+      const line = ss(echod.port, "-tno");
+      client.destroy();
+      console.log(`--keepalive ${keepalive}: ${line.trim()}`);
+      const timer = /timer:\(keepalive,(\d+)min(?:(\d+)sec)?/.exec(line);
+      if (keepalive === "100") {
+        expect(timer).not.toBeNull();
+        const seconds = Number(timer?.[1]) * 60 + Number(timer?.[2] ?? 0);
+        expect(seconds).toBeGreaterThan(95);
+        expect(seconds).toBeLessThanOrEqual(100);
+      } else {
+        expect(line).toContain(`127.0.0.1:${echod.port}`);
+        expect(timer).toBeNull();
+      }
+    }
+  });
+});
+
+const CLIENT = `
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+want = b"B\\n"
+got = b""
+while len(got) < len(want): got += s.recv(16)
+chunk = b"x\\nW\\n" * 200
+for _ in range(20):
+    s.sendall(chunk)
+    n = 0
+    while n < len(chunk): n += len(s.recv(65536))
+print("done", flush=True)
+sys.stdin.readline()
+`;
+
+async function dataSegments(nagle: boolean): Promise<number> {
+  const echod = await spawn([
+    ...LOOPBACK,
+    "--framing",
+    "line",
+    "--banner",
+    "B\\n",
+    "--whoami-line",
+    "W",
+    ...(nagle ? ["--nagle"] : []),
+  ]);
+  const client = Bun.spawn(["python3", "-c", CLIENT, String(echod.port)], {
+    stdin: "pipe",
+    stdout: "pipe",
+    timeout: 30_000,
+  });
+  const reader = client.stdout.getReader();
+  const done = new TextDecoder().decode((await reader.read()).value);
+  expect(done).toBe("done\n");
+  const line = ss(echod.port, "-tin");
+  client.stdin.end();
+  await client.exited;
+  const segments = Number(/data_segs_out:(\d+)/.exec(line)?.[1]);
+  expect(Number.isFinite(segments)).toBe(true);
+  return segments;
+}
+
+describe("--nagle", () => {
+  test("400 small writes per turn, 20 times: with --nagle they leave in a fraction of the segments", async () => {
+    const noDelay = await dataSegments(false);
+    const nagle = await dataSegments(true);
+    console.log(
+      `8000 small writes: ${noDelay} data segments with TCP_NODELAY (default), ${nagle} with --nagle`,
+    );
+    expect(nagle).toBeLessThan(noDelay / 5);
+    // Nagle's rule: at most one small segment in flight, so about one or two per round.
+    expect(nagle).toBeLessThan(20 * 12);
+  }, 60_000);
+});
