@@ -8,7 +8,7 @@
  */
 import type { Logger } from "../log.ts";
 import { type Connection, createConnection, discard, type EchoSocket } from "./connection.ts";
-import { checkBudget, type MemoryBudget, settleBudget } from "./memory-budget.ts";
+import { checkBudget, forgetSocket, type MemoryBudget } from "./memory-budget.ts";
 import { type CloseReason, type EchoStats, observeDuration, type RejectReason } from "./stats.ts";
 
 /** How many bytes of each connection --log-data dumps, in total. */
@@ -97,7 +97,7 @@ export function closeConnection(ctx: EchoContext, socket: EchoSocket, error?: Er
   ctx.sockets.delete(socket);
   const reason: CloseReason = conn.reason ?? (error ? reasonForError(error) : "peer_closed");
   discard(conn, stats);
-  if (ctx.overBudget) settleBudget(ctx.memory as MemoryBudget);
+  if (ctx.overBudget) forgetSocket(ctx.memory as MemoryBudget, socket);
   stats.active--;
   ctx.limits.active--;
   if (conn.ip !== null) {
@@ -139,7 +139,7 @@ export function pauseAboveHighWater(
     ctx.stats.backpressurePauses++;
     socket.pause();
   } else if (ctx.memory !== null) {
-    checkBudget(ctx.memory, ctx, socket, conn);
+    checkBudget(ctx.memory, ctx, socket);
   }
 }
 
