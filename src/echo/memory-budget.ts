@@ -6,10 +6,11 @@
  *
  * When the total passes `pauseAt` (a quarter of the budget, and at least
  * one 512 KiB read, short of it) echod stops reading from every connection.
- * The quarter is room for what still arrives: the chunk that passed the
- * mark, and reads Bun had already made in the same turn for sockets paused
- * there (measured: up to 5 MiB past the mark with 1,000 connections per
- * process, test/hostile/memory-budget.test.ts). Below half the budget it resumes them a
+ * The quarter is headroom for what still arrives: the chunk that passed
+ * the mark, and the one read each connection resumed below half may bring
+ * (with the mark one read short of the budget, the total still passed the
+ * budget by up to 3 MiB per process, test/hostile/memory-budget.test.ts;
+ * Bun delivers nothing to a socket once it is paused). Below half the budget it resumes them a
  * budget's room at a time (settleBudget): each connection awake then may
  * bring one more read before it is paused again. Nothing is dropped; TCP
  * flow control holds the clients back meanwhile.
