@@ -86,7 +86,7 @@ export const CLUSTER_OPTIONS = {
     flag: "max-memory",
     default: "auto" as MemorySetting,
     parser: memory,
-    help: "Bytes queued daemon-wide before echod stops reading from clients with bytes queued (auto, 0 = none)",
-    docs: `bytes queued across all connections before echod stops reading from every connection with bytes queued, until the total is below half; \`auto\` = ${AUTO_MEMORY_SHARE * 100}% of the cgroup memory limit (none without a limit); \`0\` = no budget; split evenly between \`--workers\` (see [memory budget](listeners-and-framing.md#memory-budget))`,
+    help: "Bytes queued daemon-wide before echod pauses reading from every client (auto = 25% of the cgroup limit, 0 = none)",
+    docs: `bytes queued across all connections that echod keeps within: past three quarters of it echod stops reading from every connection, and resumes below half; \`auto\` = ${AUTO_MEMORY_SHARE * 100}% of the cgroup memory limit (none without a limit); \`0\` = no budget; split evenly between \`--workers\` (see [memory budget](listeners-and-framing.md#memory-budget))`,
   }),
 } as const;
