@@ -15,6 +15,7 @@ import pkg from "../../package.json" with { type: "json" };
 import { certDirForFile, sClient, tlsListenerArgs } from "../helpers/certs.ts";
 import { ncExchange } from "../helpers/net-client.ts";
 import {
+  killQuietly,
   LOOPBACK_WITH_ADMIN,
   runCommand,
   spawnKilledAfterEach,
@@ -110,6 +111,28 @@ describe("--banner", () => {
     expect(total(m, "echod_sent_bytes_total")).toBe(reply.length);
     expect(received + banner).toBe(total(m, "echod_sent_bytes_total") + discarded);
     expect(total(m, "echod_messages_total")).toBe(4);
+  });
+
+  test("with --workers 2 every connection gets the banner, and the daemon's banner bytes add up over the workers", async () => {
+    const echod = await spawn(
+      [...LOOPBACK_WITH_ADMIN, "--workers", "2", "--banner", "hi {pod}\\n"],
+      {
+        env: ENV,
+      },
+    );
+    try {
+      const replies = await Promise.all(
+        Array.from({ length: 8 }, (_, i) => ncExchange(echod.port, `n${i}\n`)),
+      );
+      replies.forEach((reply, i) => expect(reply).toBe(`hi echod-7d9f-x2\nn${i}\n`));
+      const m = await metrics(echod.metricsPort as number);
+      expect(total(m, "echod_banner_bytes_total")).toBe(8 * "hi echod-7d9f-x2\n".length);
+      expect(total(m, "echod_sent_bytes_total")).toBe(
+        total(m, "echod_received_bytes_total") + total(m, "echod_banner_bytes_total"),
+      );
+    } finally {
+      for (const pid of (echod.started.workers as number[] | undefined) ?? []) killQuietly(pid);
+    }
   });
 
   test("GET /whoami answers JSON with the banner's fields", async () => {
