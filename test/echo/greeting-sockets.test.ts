@@ -10,9 +10,11 @@
  */
 import { describe, expect, test } from "bun:test";
 import { connect } from "../helpers/net-client.ts";
-import { LOOPBACK, spawnKilledAfterEach } from "../helpers/spawn-echod.ts";
+import { certDirForFile, tlsListenerArgs } from "../helpers/certs.ts";
+import { LOOPBACK, spawnKilledAfterEach, tlsPortOf } from "../helpers/spawn-echod.ts";
 
 const spawn = spawnKilledAfterEach();
+const certs = certDirForFile((c) => c.issue("live", "localhost", 2, "server"));
 
 /** `ss` lines of the established sockets whose local port is `port` (echod's side). */
 function ss(port: number, flags: string): string {
@@ -41,6 +43,26 @@ describe("--keepalive", () => {
         expect(timer).toBeNull();
       }
     }
+  });
+});
+
+describe("--keepalive on TLS", () => {
+  test("a TLS connection gets the same keepalive timer", async () => {
+    const echod = await spawn([...LOOPBACK, ...tlsListenerArgs(certs), "--keepalive", "100"]);
+    const port = tlsPortOf(echod);
+    const client = await Bun.connect({
+      hostname: "127.0.0.1",
+      port,
+      tls: { rejectUnauthorized: false },
+      socket: { data() {} },
+    });
+    await Bun.sleep(300);
+    const line = ss(port, "-tno");
+    client.terminate();
+    console.log(`--keepalive 100 on TLS: ${line.trim()}`);
+    const timer = /timer:\(keepalive,(\d+)min(?:(\d+)sec)?/.exec(line);
+    expect(timer).not.toBeNull();
+    expect(Number(timer?.[1]) * 60 + Number(timer?.[2] ?? 0)).toBeGreaterThan(95);
   });
 });
 
@@ -77,7 +99,12 @@ async function dataSegments(nagle: boolean): Promise<number> {
     timeout: 30_000,
   });
   const reader = client.stdout.getReader();
-  const done = new TextDecoder().decode((await reader.read()).value);
+  let done = "";
+  while (!done.includes("\n")) {
+    const { value, done: ended } = await reader.read();
+    if (ended) break;
+    done += new TextDecoder().decode(value);
+  }
   expect(done).toBe("done\n");
   const line = ss(echod.port, "-tin");
   client.stdin.end();
