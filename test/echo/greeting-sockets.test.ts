@@ -9,8 +9,8 @@
  * one after the other's echo, and `ss -ti` counts echod's data segments.
  */
 import { describe, expect, test } from "bun:test";
-import { connect } from "../helpers/net-client.ts";
 import { certDirForFile, tlsListenerArgs } from "../helpers/certs.ts";
+import { connect } from "../helpers/net-client.ts";
 import { LOOPBACK, spawnKilledAfterEach, tlsPortOf } from "../helpers/spawn-echod.ts";
 
 const spawn = spawnKilledAfterEach();

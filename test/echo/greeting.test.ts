@@ -4,8 +4,8 @@
  * (the Downward API variables set in the environment); the banner comes
  * first, then the echo, and the counters balance with banner bytes
  * counted apart. --whoami-line with line framing answers that one line with
- * the banner, in order with the echo around it; GET /whoami gives the same
- * fields as JSON.
+ * the banner, in order with the echo around it (GET /whoami:
+ * test/admin/whoami.test.ts).
  */
 import { describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -124,7 +124,7 @@ describe("--banner", () => {
       const replies = await Promise.all(
         Array.from({ length: 8 }, (_, i) => ncExchange(echod.port, `n${i}\n`)),
       );
-      replies.forEach((reply, i) => expect(reply).toBe(`hi echod-7d9f-x2\nn${i}\n`));
+      expect(replies).toEqual(replies.map((_, i) => `hi echod-7d9f-x2\nn${i}\n`));
       const m = await metrics(echod.metricsPort as number);
       expect(total(m, "echod_banner_bytes_total")).toBe(8 * "hi echod-7d9f-x2\n".length);
       expect(total(m, "echod_sent_bytes_total")).toBe(
@@ -133,31 +133,5 @@ describe("--banner", () => {
     } finally {
       for (const pid of (echod.started.workers as number[] | undefined) ?? []) killQuietly(pid);
     }
-  });
-
-  test("GET /whoami answers JSON with the banner's fields", async () => {
-    const echod = await spawn([...LOOPBACK_WITH_ADMIN], {
-      env: ENV,
-    });
-    const admin = echod.metricsPort as number;
-    const curl = await runCommand(
-      ["curl", "-sS", "-i", `http://127.0.0.1:${admin}/whoami`],
-      {},
-      5000,
-    );
-    const [head = "", body = ""] = curl.stdout.split("\r\n\r\n");
-    expect(head).toMatch(/^HTTP\/1\.1 200/);
-    expect(head.toLowerCase()).toContain("content-type: application/json");
-    const fields = JSON.parse(body) as Record<string, string>;
-    expect(fields).toEqual({
-      hostname: hostname(),
-      pod: "echod-7d9f-x2",
-      namespace: "edge",
-      node: "node-3",
-      version: pkg.version,
-      listener: "admin",
-      remote: expect.stringMatching(/^127\.0\.0\.1:\d+$/) as unknown as string,
-      local: `127.0.0.1:${admin}`,
-    });
   });
 });

@@ -11,8 +11,9 @@
  *   byte for byte against the payload), sends the rest, and
  *   {"phase":"done",...}     once every connection has its EACH bytes back or 60 s passed.
  */
-import type { Socket } from "bun";
+
 import { randomBytes } from "node:crypto";
+import type { Socket } from "bun";
 
 const [port, admin, clients, each] = process.argv.slice(2).map(Number) as [
   number,
