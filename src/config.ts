@@ -49,6 +49,7 @@ export function resolveConfig(raw: RawOptions = {}, labels: OptionLabels = {}): 
       `has no effect without ${name("proxyProtocol")}`,
     );
   }
+  checkWhoami(config, name);
   return Object.freeze(config);
 }
 
@@ -104,6 +105,17 @@ function checkFaults(config: Config, name: NameOf): void {
       config.resetAfter,
       `cannot be combined with ${name("closeAfter")} ${config.closeAfter}: the first one reached ends the connection, the other never applies`,
     );
+  }
+}
+
+/** --whoami-line answers a line with the banner: it needs both. */
+function checkWhoami(config: Config, name: NameOf): void {
+  if (config.whoamiLine === null) return;
+  if (config.framing !== "line") {
+    throw usageError(name("whoamiLine"), config.whoamiLine, `needs ${name("framing")} line`);
+  }
+  if (config.banner === null) {
+    throw usageError(name("whoamiLine"), config.whoamiLine, `needs ${name("banner")} (its answer)`);
   }
 }
 

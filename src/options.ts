@@ -8,6 +8,7 @@
 import { ADMIN_OPTIONS } from "./options/admin.ts";
 import type { AcceptRate } from "./options/admission.ts";
 import { ADMISSION_OPTIONS } from "./options/admission.ts";
+import { CLUSTER_OPTIONS } from "./options/cluster.ts";
 import { FAULT_OPTIONS } from "./options/faults.ts";
 import { LISTENER_OPTIONS } from "./options/listeners.ts";
 import type { Delay } from "./options/parsers.ts";
@@ -20,6 +21,7 @@ export {
   type LogFormat,
   type LogLevel,
 } from "./options/admin.ts";
+export { AUTO_MEMORY_SHARE, type MemorySetting } from "./options/cluster.ts";
 export { FRAMINGS, type Framing, MAX_UDP_PAYLOAD } from "./options/listeners.ts";
 export { type Delay, MAX_DELAY_MS, MAX_WORKERS } from "./options/parsers.ts";
 export { MIN_MAX_BUFFER } from "./options/service.ts";
@@ -31,6 +33,7 @@ export const OPTION_GROUPS = [
   { title: "Listeners and framing", options: LISTENER_OPTIONS },
   { title: "Admission and PROXY protocol", options: ADMISSION_OPTIONS },
   { title: "Faults", options: FAULT_OPTIONS },
+  { title: "Banner, socket options and memory", options: CLUSTER_OPTIONS },
   { title: "Admin server and logs", options: ADMIN_OPTIONS },
 ] as const;
 
@@ -39,6 +42,7 @@ export const OPTION_TABLE = {
   ...LISTENER_OPTIONS,
   ...ADMISSION_OPTIONS,
   ...FAULT_OPTIONS,
+  ...CLUSTER_OPTIONS,
   ...ADMIN_OPTIONS,
 } as const;
 

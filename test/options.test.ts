@@ -83,6 +83,11 @@ describe("the table", () => {
       closeAfter: 0,
       resetAfter: 0,
       faultRate: 1,
+      banner: null,
+      whoamiLine: null,
+      keepalive: 0,
+      nagle: false,
+      maxMemory: "auto",
       metrics: true,
       metricsPort: 9464,
       metricsHost: "0.0.0.0",
@@ -94,8 +99,12 @@ describe("the table", () => {
     expect(Object.isFrozen(DEFAULTS.delay)).toBe(true);
   });
 
-  test("only metrics and log-data are switches; only port has a one-letter alias", () => {
-    expect(OPTIONS.filter((o) => o.switch).map((o) => o.flag)).toEqual(["metrics", "log-data"]);
+  test("only nagle, metrics and log-data are switches; only port has a one-letter alias", () => {
+    expect(OPTIONS.filter((o) => o.switch).map((o) => o.flag)).toEqual([
+      "nagle",
+      "metrics",
+      "log-data",
+    ]);
     expect(OPTIONS.filter((o) => o.alias !== undefined).map((o) => [o.flag, o.alias])).toEqual([
       ["port", "p"],
     ]);

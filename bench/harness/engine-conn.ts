@@ -24,6 +24,8 @@ export interface EngineOptions {
   /** Messages per second for this worker (open loop), or null (closed loop). */
   readonly rate: number | null;
   readonly churn: boolean;
+  /** Bytes each connection skips before its echo (a server banner); negative: a line of at most -banner bytes. */
+  readonly banner: number;
   /** Index of this worker's first connection among all workers', to spread payload offsets. */
   readonly firstConnection: number;
 }
@@ -63,6 +65,8 @@ export class Conn {
   partial = 0;
   /** Bytes queued that the kernel has not taken yet. */
   pending = 0;
+  /** Banner bytes still to skip (see EngineOptions.banner); 0 once echo begins. */
+  skip = 0;
   writeOffset: number;
   readOffset: number;
   /** Closed loop: queue time of message i at [i % pipelining]. */

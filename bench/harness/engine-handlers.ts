@@ -10,6 +10,7 @@
  * queued and is written again from `drain`.
  */
 import type { SocketHandler } from "bun";
+import { skipBanner } from "./banner.ts";
 import type { Conn } from "./engine-conn.ts";
 import { next } from "./engine-lifecycle.ts";
 import type { ErrorClass } from "./errors.ts";
@@ -79,6 +80,7 @@ export function createHandlers(): SocketHandler<Conn> {
       const now = performance.now();
       c.socket = socket;
       c.sent = c.received = c.partial = c.pending = 0;
+      c.skip = run.o.banner;
       c.readOffset = c.writeOffset = startOffset(run.pattern, c.index);
       if (run.phase === "stopping") {
         c.closing = true;
@@ -101,9 +103,12 @@ export function createHandlers(): SocketHandler<Conn> {
       if (c.sent === 0) settle(c);
     },
 
-    data(socket, chunk) {
+    data(socket, received) {
       const c = socket.data;
       if (c.closing) return;
+      const chunk = c.skip === 0 ? received : skipBanner(c, received);
+      if (chunk === null) return;
+      if (chunk === false) return fail(c, "mismatch");
       const run = c.run;
       const size = run.size;
       const length = chunk.length;

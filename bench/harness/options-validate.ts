@@ -24,7 +24,12 @@ export interface BenchOptions {
   readonly title: string | null;
   readonly metricsUrl: string | null;
   readonly progress: boolean;
+  /** What each connection skips before its echo: 0 nothing, N > 0 bytes, BANNER_LINE the first line. */
+  readonly banner: number;
 }
+
+/** `banner` for --banner-line: a line of at most this many bytes (echod's longest banner), LF included. */
+export const BANNER_LINE = -4096;
 
 export const DEFAULT_DURATION = 10;
 
@@ -61,7 +66,17 @@ export function validate(a: Record<string, unknown>, isTTY: boolean): BenchOptio
   if (metricsUrl !== null && !/^https?:\/\/[^/\s]+/.test(metricsUrl)) {
     throw usageError("--metrics-url", metricsUrl, "must be an http:// or https:// URL");
   }
+  const bannerBytes =
+    a["banner-bytes"] === undefined ? 0 : integer("--banner-bytes", a["banner-bytes"], 1, 1 << 20);
+  if (bannerBytes > 0 && a["banner-line"] === true) {
+    throw usageError(
+      "--banner-bytes",
+      a["banner-bytes"],
+      "give --banner-bytes or --banner-line, not both",
+    );
+  }
   return Object.freeze({
+    banner: a["banner-line"] === true ? BANNER_LINE : bannerBytes,
     host,
     port,
     connections,

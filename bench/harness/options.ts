@@ -108,6 +108,18 @@ export const FLAGS: readonly BenchFlag[] = [
       "echod's /metrics URL: adds the server's CPU, peak RSS, backpressure pauses and rejections",
   },
   {
+    flag: "banner-bytes",
+    boolean: false,
+    describe:
+      "Skip this many bytes the server sends first on each connection (echod --banner) before checking echo",
+  },
+  {
+    flag: "banner-line",
+    boolean: true,
+    describe:
+      "Skip the server's first line (up to LF, at most 4 KiB) on each connection before checking echo",
+  },
+  {
     flag: "progress",
     boolean: true,
     describe: "Progress bar on stderr",

@@ -49,6 +49,7 @@ export function engineOptions(o: BenchOptions): EngineOptions[] {
       timeout: o.timeout,
       rate: o.rate === null ? null : (o.rate * connections) / o.connections,
       churn: o.churn,
+      banner: o.banner,
       firstConnection: first,
     });
     first += connections;

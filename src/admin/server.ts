@@ -12,9 +12,11 @@ import { isIP } from "node:net";
 import type { Server } from "bun";
 import { formatAddress } from "../address.ts";
 import { EchodError } from "../errors.ts";
+import { type Identity, readIdentity } from "../identity/identity.ts";
 import { listenError } from "../listen-error.ts";
 import type { Logger } from "../log.ts";
 import { type MetricsRegistries, registryFor } from "../metrics/registry.ts";
+import { whoamiResponse } from "./whoami.ts";
 
 export interface AdminOptions {
   readonly host: string;
@@ -28,6 +30,8 @@ export interface AdminOptions {
   readonly live?: () => true | string;
   /** Where a 500 is reported (at most one line a second). */
   readonly log?: Logger;
+  /** Who this echod is, for /whoami; read from the environment when not given. */
+  readonly identity?: Identity;
 }
 
 export interface AdminServer {
@@ -36,7 +40,7 @@ export interface AdminServer {
 }
 
 const TEXT = { "content-type": "text/plain; charset=utf-8" };
-const ROUTES = new Set(["/metrics", "/livez", "/readyz"]);
+const ROUTES = new Set(["/metrics", "/livez", "/readyz", "/whoami"]);
 const ALLOW = "GET, HEAD, OPTIONS";
 
 /**
@@ -53,6 +57,7 @@ export async function startAdminServer(options: AdminOptions): Promise<AdminServ
     report(error, request);
     return new Response("internal error\n", { status: 500, headers: TEXT });
   };
+  const identity = options.identity ?? readIdentity(process.env);
   let server: Server<undefined>;
   try {
     server = Bun.serve({
@@ -61,7 +66,8 @@ export async function startAdminServer(options: AdminOptions): Promise<AdminServ
       port: options.port,
       // Never show source in error pages.
       development: false,
-      fetch: (request) => route(request, options).catch((error) => failed(error, request)),
+      fetch: (request, srv) =>
+        route(request, options, srv, identity).catch((error) => failed(error, request)),
       error: (error) => failed(error),
     });
   } catch (error) {
@@ -146,7 +152,12 @@ function rateLimited(log: Logger | undefined): (error: unknown, request?: Reques
   };
 }
 
-async function route(request: Request, options: AdminOptions): Promise<Response> {
+async function route(
+  request: Request,
+  options: AdminOptions,
+  server: Server<undefined>,
+  identity: Identity,
+): Promise<Response> {
   const method = request.method;
   const path = pathOf(request.url);
   if (method === "CONNECT") return notAllowed();
@@ -163,6 +174,7 @@ async function route(request: Request, options: AdminOptions): Promise<Response>
       ? new Response("ok\n", { headers: TEXT })
       : new Response(`not live: ${live}\n`, { status: 503, headers: TEXT });
   }
+  if (path === "/whoami") return whoamiResponse(request, server, identity, options.host);
   if (path === "/readyz") {
     return options.ready()
       ? new Response("ready\n", { headers: TEXT })

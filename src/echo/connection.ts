@@ -43,6 +43,8 @@ export interface Connection extends BlockHolder {
    * limit and --banner's {remote} use.
    */
   remoteAddress: string;
+  /** The client's port when a PROXY protocol header named the client; else 0 (the socket's peer is the client). */
+  proxiedPort: number;
   /**
    * Framing and fault state (faults/pipeline.ts), only on listeners with
    * either turned on. Opaque here: this module knows no fault.
@@ -57,6 +59,7 @@ export function createConnection(
   remote: string,
   ip: string | null = null,
   remoteAddress = "",
+  proxiedPort = 0,
 ): Connection {
   return {
     queue: [],
@@ -77,6 +80,7 @@ export function createConnection(
     remote,
     ip,
     remoteAddress,
+    proxiedPort,
     faults: null,
   };
 }

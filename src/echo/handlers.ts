@@ -19,6 +19,7 @@ import {
   recordError,
   resume,
 } from "./lifecycle.ts";
+import { type MemoryBudget, settleBudget } from "./memory-budget.ts";
 
 export function createHandlers(ctx: EchoContext): SocketHandler<Connection> {
   const { stats, lowWater } = ctx;
@@ -59,14 +60,19 @@ export function createHandlers(ctx: EchoContext): SocketHandler<Connection> {
       if (conn === undefined || conn.ended) return;
       if (conn.queued > 0) {
         conn.lastActive = ctx.now;
-        if (!flush(socket, conn, stats)) {
-          if (conn.paused && conn.queued <= lowWater && !ctx.draining) resume(socket, conn);
+        const empty = flush(socket, conn, stats);
+        // Over --max-memory nobody resumes on their own; bytes just left, so maybe all do.
+        if (ctx.overBudget) settleBudget(ctx.memory as MemoryBudget);
+        if (!empty) {
+          if (conn.paused && conn.queued <= lowWater && !ctx.draining && !ctx.overBudget) {
+            resume(socket, conn);
+          }
           return;
         }
       }
       if (conn.endWhenFlushed) {
         finish(socket, conn);
-      } else if (conn.paused && !ctx.draining) {
+      } else if (conn.paused && !ctx.draining && !ctx.overBudget) {
         resume(socket, conn);
       }
     },

@@ -6,57 +6,16 @@
  * and closing it. Imports point down only: to the connection state and the
  * counters.
  */
-import type { Logger } from "../log.ts";
-import type { Admit } from "./admission.ts";
 import { type Connection, createConnection, discard, type EchoSocket } from "./connection.ts";
-import { clientAddress, type ProxySource, remoteForLog } from "./proxy/types.ts";
-import { type CloseReason, type EchoStats, observeDuration, type RejectReason } from "./stats.ts";
+import type { EchoContext } from "./context.ts";
+import { checkBudget, forgetSocket, type MemoryBudget } from "./memory-budget.ts";
+import { clientAddress, remoteForLog } from "./proxy/types.ts";
+import { type CloseReason, observeDuration, type RejectReason } from "./stats.ts";
+
+export { createSharedLimits, type EchoContext, type SharedLimits } from "./context.ts";
 
 /** How many bytes of each connection --log-data dumps, in total. */
 const LOG_DATA_CAP = 64;
-
-/** Connection counts shared by all stream listeners, so the limits hold across them. */
-export interface SharedLimits {
-  active: number;
-  /** Open connections per peer IP address, kept only when a per-IP limit is set. */
-  readonly perIp: Map<string, number>;
-}
-
-export function createSharedLimits(): SharedLimits {
-  return { active: 0, perIp: new Map() };
-}
-
-/** Shared, mutable state of one listener that the handlers read. */
-export interface EchoContext {
-  readonly stats: EchoStats;
-  readonly log: Logger;
-  readonly limits: SharedLimits;
-  readonly maxConnections: number;
-  /** Why a connection past maxConnections is rejected: the flag, or the open-files limit. */
-  readonly limitReason: RejectReason;
-  /** Connections per peer IP address; 0 = no limit (and for Unix sockets). */
-  readonly maxConnectionsPerIp: number;
-  /** High-water mark: pause reading above this many queued bytes. */
-  readonly highWater: number;
-  /** Low-water mark: resume reading at or below this many queued bytes. */
-  readonly lowWater: number;
-  readonly debug: boolean;
-  readonly logData: boolean;
-  /** Coarse clock (ms), advanced by the idle sweep; cheaper than a clock call per chunk. */
-  now: number;
-  /** True once shutdown began: no new connections, no more reading. */
-  draining: boolean;
-  readonly sockets: Set<EchoSocket>;
-  /** Rejections since the last warning line, so a flood cannot flood the log. */
-  rejectedSinceLog: number;
-  lastRejectLog: number;
-  /** The reason of the latest rejection, for the rate-limited warning. */
-  lastRejectReason: RejectReason;
-  /** --allow, --deny and --accept-rate (admission.ts); null when none is set. */
-  readonly admit: Admit | null;
-  /** The client a PROXY header named, set by proxy/stage.ts around the open it makes. */
-  proxied: ProxySource | null;
-}
 
 /**
  * Takes a new connection into service, or rejects it past a limit. Returns
@@ -87,7 +46,7 @@ export function openConnection(ctx: EchoContext, socket: EchoSocket): Connection
   }
   // The address string is only for log lines: building it costs every short connection.
   const remote = ctx.debug || ctx.logData ? remoteForLog(socket, proxied) : "";
-  const conn = createConnection(performance.now(), remote, ip, address);
+  const conn = createConnection(performance.now(), remote, ip, address, proxied?.port ?? 0);
   socket.data = conn;
   ctx.stats.accepted++;
   ctx.stats.active++;
@@ -105,6 +64,7 @@ export function closeConnection(ctx: EchoContext, socket: EchoSocket, error?: Er
   ctx.sockets.delete(socket);
   const reason: CloseReason = conn.reason ?? (error ? reasonForError(error) : "peer_closed");
   discard(conn, stats);
+  if (ctx.overBudget) forgetSocket(ctx.memory as MemoryBudget, socket);
   stats.active--;
   ctx.limits.active--;
   if (conn.ip !== null) {
@@ -131,7 +91,8 @@ export function closeConnection(ctx: EchoContext, socket: EchoSocket, error?: Er
 
 /**
  * Pauses reading once a connection holds more than the high-water mark
- * (`held`: queued bytes, plus what a fault stage holds).
+ * (`held`: queued bytes, plus what a fault stage holds), or once the
+ * process's queued bytes pass --max-memory (memory-budget.ts).
  */
 export function pauseAboveHighWater(
   ctx: EchoContext,
@@ -139,10 +100,13 @@ export function pauseAboveHighWater(
   conn: Connection,
   held: number,
 ): void {
-  if (held > ctx.highWater && !conn.paused) {
+  if (conn.paused) return;
+  if (held > ctx.highWater) {
     conn.paused = true;
     ctx.stats.backpressurePauses++;
     socket.pause();
+  } else if (ctx.memory !== null) {
+    checkBudget(ctx.memory, ctx, socket);
   }
 }
 

@@ -10,6 +10,8 @@
 import type { Config } from "../config.ts";
 import { createSilentLogger, type Logger } from "../log.ts";
 import { createSharedLimits } from "./lifecycle.ts";
+import { createMemoryBudget } from "./memory-budget.ts";
+import { resolveMemoryBudget } from "./memory-limit.ts";
 import {
   type EchoServer,
   type ListenerSpec,
@@ -52,6 +54,8 @@ export async function startListeners(
   // Read the certificate before binding anything: a bad file is a usage error.
   const tls = files ? loadTlsOptions(files) : null;
   const limits = createSharedLimits();
+  // One budget for all stream listeners of this process (memory-budget.ts).
+  const memory = createMemoryBudget(resolveMemoryBudget(config.maxMemory));
   const servers: EchoServer[] = [];
   let udp: UdpEchoServer | null = null;
   const start = (listener: ListenerSpec) => {
@@ -59,6 +63,7 @@ export async function startListeners(
       startEchoServer(config, {
         log,
         limits,
+        memory,
         listener,
         ...(options.reusePort ? { reusePort: true } : {}),
       }),

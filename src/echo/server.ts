@@ -7,21 +7,14 @@
  * faults are on, so the raw echo path carries no checks for them.
  */
 import { chmodSync } from "node:fs";
-import type {
-  SocketHandler,
-  SocketListener,
-  TCPSocketListenOptions,
-  TLSOptions,
-  UnixSocketOptions,
-} from "bun";
+import type { SocketListener, TCPSocketListenOptions, TLSOptions, UnixSocketOptions } from "bun";
 import { formatAddress } from "../address.ts";
 import type { Config } from "../config.ts";
+import type { Identity } from "../identity/identity.ts";
 import { listenError } from "../listen-error.ts";
 import { createSilentLogger, type Logger } from "../log.ts";
 import { createAdmission } from "./admission.ts";
 import type { Connection, EchoSocket } from "./connection.ts";
-import { createFaultHandlers } from "./faults/pipeline.ts";
-import { createFaultPlan } from "./faults/plan.ts";
 import {
   connectionLimit,
   FD_RESERVE,
@@ -29,25 +22,19 @@ import {
   followOpenFilesLimit,
   watchOpenFilesLimit,
 } from "./fd-limit.ts";
-import { createHandlers } from "./handlers.ts";
 import {
   createSharedLimits,
   type EchoContext,
   logRejections,
   type SharedLimits,
 } from "./lifecycle.ts";
-import { withProxyProtocol } from "./proxy/listener.ts";
+import { type ListenerSpec, listenerHandlers } from "./listener-handlers.ts";
+import { createMemoryBudget, type MemoryBudget, settleBudget } from "./memory-budget.ts";
+import { resolveMemoryBudget } from "./memory-limit.ts";
 import { drain, type ShutdownSummary } from "./shutdown.ts";
 import { createStats, type EchoStats, type StreamKind } from "./stats.ts";
-import { createHandshakeHandler } from "./tls.ts";
 
-export type { ShutdownSummary, StreamKind };
-
-/** Which stream listener to start; TCP on config.host and config.port by default. */
-export type ListenerSpec =
-  | { readonly kind: "tcp" }
-  | { readonly kind: "tls"; readonly port: number; readonly tls: TLSOptions }
-  | { readonly kind: "unix"; readonly path: string; readonly mode: number };
+export type { ListenerSpec, ShutdownSummary, StreamKind };
 
 export interface StartOptions {
   readonly log?: Logger;
@@ -56,6 +43,10 @@ export interface StartOptions {
   readonly listener?: ListenerSpec;
   /** Connection counts shared with the other listeners of one echod, so limits hold across them. */
   readonly limits?: SharedLimits;
+  /** The --max-memory budget shared with the other listeners; else this listener's own from config. */
+  readonly memory?: MemoryBudget | null;
+  /** Who this echod is, for --banner; read from the environment when not given. */
+  readonly identity?: Identity;
 }
 
 export interface EchoServer {
@@ -110,6 +101,11 @@ export function startEchoServer(config: Config, options: StartOptions = {}): Ech
     logData: config.logData && log.isLevelEnabled("info"),
     now: performance.now(),
     draining: false,
+    memory:
+      options.memory !== undefined
+        ? options.memory
+        : createMemoryBudget(resolveMemoryBudget(config.maxMemory)),
+    overBudget: false,
     sockets: new Set(),
     rejectedSinceLog: 0,
     lastRejectLog: Number.NEGATIVE_INFINITY,
@@ -117,23 +113,21 @@ export function startEchoServer(config: Config, options: StartOptions = {}): Ech
     admit: createAdmission(config, spec.kind !== "unix"),
     proxied: null,
   };
-  const faultPlan = createFaultPlan(config);
-  // On TLS, a handshake handler makes Bun report failed handshakes (a missing or
-  // untrusted client certificate) instead of opening and closing them silently.
-  const handshake =
-    spec.kind === "tls" ? createHandshakeHandler(log, spec.tls.rejectUnauthorized === true) : null;
+  if (ctx.memory !== null) {
+    ctx.memory.members.push(ctx);
+    ctx.stats.memoryBudget = ctx.memory.limit;
+  }
   // With the PROXY protocol, a TLS listener accepts plain TCP and TLS starts after the header.
   let currentTls = spec.kind === "tls" ? spec.tls : undefined;
-  const proxy = withProxyProtocol(
+  const { handlers, tlsAfterHeader } = listenerHandlers(
     ctx,
-    faultPlan ? createFaultHandlers(ctx, faultPlan) : createHandlers(ctx),
     config,
-    spec.kind,
-    handshake && { options: () => currentTls as TLSOptions, handshake },
+    spec,
+    log,
+    () => currentTls,
+    options.identity,
   );
-  const handlers: SocketHandler<Connection> =
-    handshake !== null && !proxy.tlsAfterHeader ? { ...proxy.handlers, handshake } : proxy.handlers;
-  const native = (tls: TLSOptions | undefined) => (proxy.tlsAfterHeader ? undefined : tls);
+  const native = (tls: TLSOptions | undefined) => (tlsAfterHeader ? undefined : tls);
   const port = spec.kind === "tls" ? spec.port : config.port;
   const listen = (boundPort: number, tls: TLSOptions | undefined): SocketListener<Connection> => {
     try {
@@ -214,6 +208,7 @@ export function startEchoServer(config: Config, options: StartOptions = {}): Ech
 function sweepIdle(ctx: EchoContext, idleMs: number, tickMs: number): void {
   ctx.now = performance.now();
   logRejections(ctx, ctx.now);
+  if (ctx.overBudget) settleBudget(ctx.memory as MemoryBudget);
   if (idleMs <= 0) return;
   // lastActive lags real time by up to one tick, so wait one tick more: never early.
   const cutoff = ctx.now - idleMs - tickMs;

@@ -82,6 +82,16 @@ export interface EchoStats {
   discardedBytes: number;
   /** Bytes held now: queued for clients that read slower than they send, waiting for a fault, or a partial frame. */
   bufferedBytes: number;
+  /**
+   * Bytes of --banner written or queued (greetings and --whoami-line
+   * answers): counted in sentBytes (or bufferedBytes) too but not echo, so
+   * with a banner the balance is received + banner = sent + discarded + buffered.
+   */
+  bannerBytes: number;
+  /** Connections paused because daemon-wide queued bytes passed --max-memory. */
+  memoryPauses: number;
+  /** This process's --max-memory budget in bytes (0 = none); daemon-wide, so taken once per process. */
+  memoryBudget: number;
   /** The most bytes any one connection has had queued at once. */
   peakConnectionBuffer: number;
   backpressurePauses: number;
@@ -106,6 +116,9 @@ export function createStats(maxConnections = 0): EchoStats {
     sentBytes: 0,
     discardedBytes: 0,
     bufferedBytes: 0,
+    bannerBytes: 0,
+    memoryPauses: 0,
+    memoryBudget: 0,
     peakConnectionBuffer: 0,
     backpressurePauses: 0,
     messages: 0,
@@ -141,6 +154,9 @@ export function addStats(into: EchoStats, from: EchoStats): EchoStats {
   into.sentBytes += from.sentBytes;
   into.discardedBytes += from.discardedBytes;
   into.bufferedBytes += from.bufferedBytes;
+  into.bannerBytes += from.bannerBytes;
+  into.memoryPauses += from.memoryPauses;
+  into.memoryBudget += from.memoryBudget;
   into.peakConnectionBuffer = Math.max(into.peakConnectionBuffer, from.peakConnectionBuffer);
   into.backpressurePauses += from.backpressurePauses;
   into.messages += from.messages;
@@ -208,6 +224,7 @@ export function combineStreams(listeners: ListenerStats): EchoStats {
     if (stats) addStats(total, stats);
   }
   total.maxConnections = listeners.stream.tcp?.maxConnections ?? 0;
+  total.memoryBudget = listeners.stream.tcp?.memoryBudget ?? 0;
   return total;
 }
 

@@ -8,6 +8,8 @@ const BYTE_METRICS: readonly ListenerMetric[] = [
   { name: "echod_discarded_bytes_total", type: "counter", read: (s) => s.discardedBytes, help: "Bytes read and dropped, not echoed (after echod's FIN, after a fault or an over-size message, an incomplete last frame), by listener." },
   { name: "echod_buffered_bytes", type: "gauge", read: (s) => s.bufferedBytes, help: "Bytes held now for clients that read slower than they send (or delayed by a fault), by listener." },
   { name: "echod_backpressure_pauses_total", type: "counter", read: (s) => s.backpressurePauses, help: "Times echod stopped reading from a client because its queue passed --max-buffer, by listener." },
+  { name: "echod_banner_bytes_total", type: "counter", read: (s) => s.bannerBytes, help: "Bytes of --banner written or queued (greetings and --whoami-line answers): also in echod_sent_bytes_total (or buffered), but not echo, by listener." },
+  { name: "echod_memory_pauses_total", type: "counter", read: (s) => s.memoryPauses, help: "Times echod stopped reading from a client because the bytes queued daemon-wide passed --max-memory, by listener." },
   { name: "echod_messages_total", type: "counter", read: (s) => s.messages, help: "Framed messages echoed (--framing line or length-prefixed), by listener." },
 ];
 

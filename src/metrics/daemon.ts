@@ -12,6 +12,8 @@ function daemonMetrics(scrape: Scrape): PlainMetric[] {
   // biome-ignore format: a table, one metric a row, its help text last
   return [
     { name: "echod_max_connections", type: "gauge", read: () => scrape.stats().maxConnections, help: "The connection limit in force: --max-connections, or lower under a low open-files limit." },
+    { name: "echod_memory_budget_bytes", type: "gauge", read: () => scrape.stats().memoryBudget, help: "The --max-memory budget in force, all worker processes together (0 = none)." },
+    { name: "echod_memory_queued_bytes", type: "gauge", read: () => scrape.stats().bufferedBytes, help: "Bytes held now across every stream connection of the daemon, the figure --max-memory bounds." },
     { name: "echod_ready", type: "gauge", read: () => (source.ready() ? 1 : 0), help: "1 while echod accepts connections, 0 before it listens and once shutdown begins." },
     { name: "echod_workers", type: "gauge", read: () => source.workers().running, help: "Echo worker processes listening and answering heartbeats now (1 when echo runs in the main process)." },
     { name: "echod_worker_restarts_total", type: "counter", read: () => source.workers().restarts, help: "Worker processes restarted after they died." },

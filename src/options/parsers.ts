@@ -89,6 +89,10 @@ export function integer(min: number): ValueParser<number> {
   return numberParser(INTEGER, min);
 }
 
+export function integerIn(min: number, max: number): ValueParser<number> {
+  return numberParser(INTEGER, min, max);
+}
+
 export const workers: ValueParser<number> = {
   accepts: `\`auto\` (one per CPU) or a decimal integer, 1 to ${MAX_WORKERS}`,
   read(value, name) {

@@ -4,6 +4,7 @@
  * worker 0 can hold (a Unix socket path and a UDP port cannot be shared).
  */
 import type { Config } from "../config.ts";
+import { resolveMemoryBudget } from "../echo/memory-limit.ts";
 import type { AcceptRate } from "../options/admission.ts";
 import type { WorkerPorts } from "./protocol.ts";
 
@@ -36,6 +37,8 @@ export function workerConfig(config: Config, id: number, ports: WorkerPorts | nu
     // whole 4-tuple), so each worker allows its share, rounded up.
     maxConnectionsPerIp: Math.ceil(config.maxConnectionsPerIp / config.workers),
     acceptRate: acceptRateShare(config.acceptRate, config.workers),
+    // The daemon's --max-memory budget, resolved here once (auto reads the cgroup), split evenly.
+    maxMemory: Math.floor(resolveMemoryBudget(config.maxMemory) / config.workers),
     unix: id === 0 ? config.unix : null,
     udpPort: id === 0 ? (ports?.udp ?? config.udpPort) : null,
   };

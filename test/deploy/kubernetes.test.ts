@@ -12,6 +12,9 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "yaml";
 import { resolveConfig } from "../../src/config.ts";
+import { resolveMemoryBudget } from "../../src/echo/memory-limit.ts";
+import { DOWNWARD_API_VARS } from "../../src/identity/identity.ts";
+import { AUTO_MEMORY_SHARE } from "../../src/options.ts";
 import { type Echod, LOOPBACK_WITH_ADMIN, spawnEchod } from "../helpers/spawn-echod.ts";
 import { finalStage, ROOT, readDockerfile } from "./dockerfile-spec.ts";
 import {
@@ -39,8 +42,11 @@ const deployment = one("Deployment");
 const service = one("Service");
 const pod = deployment.spec.template;
 const container = pod.spec.containers[0];
+// The plain values; the Downward API ones (valueFrom) are checked on their own.
 const env: Record<string, string> = Object.fromEntries(
-  container.env.map((e: { name: string; value: string }) => [e.name, e.value]),
+  container.env
+    .filter((e: { value?: string }) => e.value !== undefined)
+    .map((e: { name: string; value: string }) => [e.name, e.value]),
 );
 const config = resolveConfig(
   Object.fromEntries(
@@ -52,6 +58,7 @@ const config = resolveConfig(
       shutdownDelay: env.ECHOD_SHUTDOWN_DELAY,
       shutdownTimeout: env.ECHOD_SHUTDOWN_TIMEOUT,
       workers: env.ECHOD_WORKERS,
+      maxMemory: env.ECHOD_MAX_MEMORY,
     }).filter(([, v]) => v !== undefined),
   ),
 );
@@ -141,6 +148,27 @@ describe("deploy/kubernetes: the objects agree with each other and with echod", 
     // over the RSS of an idle echod measured now.
     const worst = config.maxConnections * (config.maxBuffer + 512 * 1024);
     expect(quantity(limits.memory)).toBeGreaterThan(worst + idleRss);
+  });
+
+  test("the memory budget (--max-memory auto: a share of the limit) and its allowances fit in the memory limit", () => {
+    const limit = quantity(container.resources.limits.memory);
+    const budget = resolveMemoryBudget(config.maxMemory, () => limit);
+    expect(config.maxMemory).toBe("auto");
+    expect(budget).toBe(Math.floor(limit * AUTO_MEMORY_SHARE));
+    // SECURITY.md: read buffers awaiting collection, and per connection socket state and blocks.
+    const allowances = 64 * 2 ** 20 + config.maxConnections * 48 * 1024;
+    console.log(
+      `memory limit ${limit / 2 ** 20} MiB: budget ${budget / 2 ** 20} MiB + allowances ${(allowances / 2 ** 20).toFixed(0)} MiB + idle RSS ${(idleRss / 2 ** 20).toFixed(0)} MiB`,
+    );
+    expect(budget + allowances + idleRss).toBeLessThan(limit);
+  });
+
+  test("POD_NAME, POD_NAMESPACE and NODE_NAME come from the Downward API, as --banner reads them", () => {
+    const fieldOf = (name: string) =>
+      container.env.find((e: Any) => e.name === name)?.valueFrom?.fieldRef?.fieldPath;
+    expect(fieldOf(DOWNWARD_API_VARS.pod)).toBe("metadata.name");
+    expect(fieldOf(DOWNWARD_API_VARS.namespace)).toBe("metadata.namespace");
+    expect(fieldOf(DOWNWARD_API_VARS.node)).toBe("spec.nodeName");
   });
 
   test("runs no more worker processes than the CPU limit has cores", () => {

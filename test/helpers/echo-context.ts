@@ -24,6 +24,8 @@ export function createTestContext(
     logData: false,
     now: 0,
     draining: false,
+    memory: null,
+    overBudget: false,
     sockets: new Set(),
     rejectedSinceLog: 0,
     lastRejectLog: Number.NEGATIVE_INFINITY,

@@ -15,15 +15,18 @@ import { createLimitedWarning } from "../../log-limit.ts";
 import { type Connection, type EchoSocket, flush, tidyQueue, writeOrQueue } from "../connection.ts";
 // By module name: the steps shared with the raw handlers stand apart from the fault ones.
 import * as lifecycle from "../lifecycle.ts";
+import { type MemoryBudget, settleBudget } from "../memory-budget.ts";
 import { clearFrameBatch, type Framer } from "./framer.ts";
 import { admit, discardPending, frameChunk, held } from "./pending.ts";
 import type { FaultPlan } from "./plan.ts";
 import type { Cut } from "./stage.ts";
 import { createFaultState, type FaultState } from "./state.ts";
+import { type Emit, emitAnsweringWhoami, type Whoami } from "./whoami.ts";
 
 export function createFaultHandlers(
   ctx: lifecycle.EchoContext,
   plan: FaultPlan,
+  whoami: Whoami | null = null,
 ): SocketHandler<Connection> {
   const { stats, lowWater } = ctx;
   const stages = plan.stages;
@@ -53,6 +56,9 @@ export function createFaultHandlers(
     admit(stages, conn, f, unit, messages, stats);
   };
 
+  const emitUnit: Emit = (socket, conn, unit, messages) =>
+    emit(socket, conn, conn.faults as FaultState, unit, messages);
+
   /** Runs one chunk through the framer and sends the whole messages on, in runs. */
   const frame = (
     socket: EchoSocket,
@@ -66,7 +72,17 @@ export function createFaultHandlers(
     }
     const { runs, counts } = f.batch;
     for (let i = 0; i < runs.length; i++) {
-      emit(socket, conn, f, runs[i] as Uint8Array, counts[i] as number);
+      if (whoami === null) emit(socket, conn, f, runs[i] as Uint8Array, counts[i] as number);
+      else
+        emitAnsweringWhoami(
+          whoami,
+          socket,
+          conn,
+          runs[i] as Uint8Array,
+          counts[i] as number,
+          stats,
+          emitUnit,
+        );
     }
     clearFrameBatch(f.batch);
   };
@@ -135,7 +151,8 @@ export function createFaultHandlers(
         return;
       }
     }
-    if (conn.paused && !ctx.draining && held(conn, f) <= lowWater) lifecycle.resume(socket, conn);
+    if (conn.paused && !ctx.draining && !ctx.overBudget && held(conn, f) <= lowWater)
+      lifecycle.resume(socket, conn);
   };
 
   const cut = (socket: EchoSocket, conn: Connection, f: FaultState, why: Cut): void => {
@@ -180,8 +197,10 @@ export function createFaultHandlers(
       const f = conn.faults as FaultState;
       if (conn.queued > 0) {
         conn.lastActive = ctx.now;
-        if (!flush(socket, conn, stats)) {
-          if (conn.paused && !ctx.draining && held(conn, f) <= lowWater)
+        const empty = flush(socket, conn, stats);
+        if (ctx.overBudget) settleBudget(ctx.memory as MemoryBudget);
+        if (!empty) {
+          if (conn.paused && !ctx.draining && !ctx.overBudget && held(conn, f) <= lowWater)
             lifecycle.resume(socket, conn);
           return;
         }

@@ -1,0 +1,58 @@
+/**
+ * The state one listener's handlers share: the limits counted across
+ * listeners, and the listener's context (counters, logger, limits, the
+ * admission check, the memory budget). Only types and one constructor.
+ */
+import type { Logger } from "../log.ts";
+import type { Admit } from "./admission.ts";
+import type { EchoSocket } from "./connection.ts";
+import type { MemoryBudget } from "./memory-budget.ts";
+import type { ProxySource } from "./proxy/types.ts";
+import type { EchoStats, RejectReason } from "./stats.ts";
+
+/** Connection counts shared by all stream listeners, so the limits hold across them. */
+export interface SharedLimits {
+  active: number;
+  /** Open connections per peer IP address, kept only when a per-IP limit is set. */
+  readonly perIp: Map<string, number>;
+}
+
+export function createSharedLimits(): SharedLimits {
+  return { active: 0, perIp: new Map() };
+}
+
+/** Shared, mutable state of one listener that the handlers read. */
+export interface EchoContext {
+  readonly stats: EchoStats;
+  readonly log: Logger;
+  readonly limits: SharedLimits;
+  readonly maxConnections: number;
+  /** Why a connection past maxConnections is rejected: the flag, or the open-files limit. */
+  readonly limitReason: RejectReason;
+  /** Connections per peer IP address; 0 = no limit (and for Unix sockets). */
+  readonly maxConnectionsPerIp: number;
+  /** High-water mark: pause reading above this many queued bytes. */
+  readonly highWater: number;
+  /** Low-water mark: resume reading at or below this many queued bytes. */
+  readonly lowWater: number;
+  readonly debug: boolean;
+  readonly logData: boolean;
+  /** Coarse clock (ms), advanced by the idle sweep; cheaper than a clock call per chunk. */
+  now: number;
+  /** True once shutdown began: no new connections, no more reading. */
+  draining: boolean;
+  /** The process's --max-memory budget, shared by its listeners; null when there is none. */
+  readonly memory: MemoryBudget | null;
+  /** True while the process is over its memory budget: paused connections stay paused. */
+  overBudget: boolean;
+  readonly sockets: Set<EchoSocket>;
+  /** Rejections since the last warning line, so a flood cannot flood the log. */
+  rejectedSinceLog: number;
+  lastRejectLog: number;
+  /** The reason of the latest rejection, for the rate-limited warning. */
+  lastRejectReason: RejectReason;
+  /** --allow, --deny and --accept-rate (admission.ts); null when none is set. */
+  readonly admit: Admit | null;
+  /** The client a PROXY header named, set by proxy/stage.ts around the open it makes. */
+  proxied: ProxySource | null;
+}
