@@ -134,4 +134,21 @@ describe("--banner", () => {
       for (const pid of (echod.started.workers as number[] | undefined) ?? []) killQuietly(pid);
     }
   });
+  test("behind --proxy-protocol v1, {remote} is the client the header named, in the banner and the --whoami-line answer", async () => {
+    const echod = await spawn([
+      ...LOOPBACK_WITH_ADMIN,
+      "--proxy-protocol",
+      "v1",
+      "--framing",
+      "line",
+      "--banner",
+      "r={remote} L={local}\\n",
+      "--whoami-line",
+      "WHOAMI",
+    ]);
+    const header = `PROXY TCP4 192.0.2.7 127.0.0.1 40123 ${echod.port}\r\n`;
+    const got = await ncExchange(echod.port, `${header}ping\nWHOAMI\n`);
+    const banner = `r=192.0.2.7:40123 L=127.0.0.1:${echod.port}\n`;
+    expect(got).toBe(`${banner}ping\n${banner}`);
+  });
 });
