@@ -76,6 +76,11 @@ describe("the table", () => {
       slice: 0,
       closeAfter: 0,
       resetAfter: 0,
+      blackhole: false,
+      timeout: 0,
+      slowClose: 0,
+      corrupt: 0,
+      limitTime: 0,
       faultRate: 1,
       metrics: true,
       metricsPort: 9464,
@@ -88,8 +93,12 @@ describe("the table", () => {
     expect(Object.isFrozen(DEFAULTS.delay)).toBe(true);
   });
 
-  test("only metrics and log-data are switches; only port has a one-letter alias", () => {
-    expect(OPTIONS.filter((o) => o.switch).map((o) => o.flag)).toEqual(["metrics", "log-data"]);
+  test("only blackhole, metrics and log-data are switches; only port has a one-letter alias", () => {
+    expect(OPTIONS.filter((o) => o.switch).map((o) => o.flag)).toEqual([
+      "blackhole",
+      "metrics",
+      "log-data",
+    ]);
     expect(OPTIONS.filter((o) => o.alias !== undefined).map((o) => [o.flag, o.alias])).toEqual([
       ["port", "p"],
     ]);

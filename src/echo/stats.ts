@@ -15,6 +15,8 @@ export const CLOSE_REASONS = [
   "message_too_large",
   "fault_close",
   "fault_reset",
+  "fault_timeout",
+  "fault_limit_time",
   "tls_handshake_failed",
   "worker_died",
   "error",
@@ -26,11 +28,23 @@ export const REJECT_REASONS = ["max_connections", "fd_limit", "per_ip_limit"] as
 export type RejectReason = (typeof REJECT_REASONS)[number];
 
 /**
- * Faults injected on purpose (see faults/): `delay`, `bandwidth` and
- * `slice` count the chunks or messages they held back or split; `close` and
- * `reset` count the connections they ended.
+ * Faults injected on purpose (see faults/): `delay`, `bandwidth`, `slice`,
+ * `blackhole` and `corrupt` count the chunks or messages they held back,
+ * split, dropped or altered; `close`, `reset`, `timeout` and `limit_time`
+ * count the connections they ended, `slow_close` those whose end it held.
  */
-export const FAULT_TYPES = ["delay", "bandwidth", "slice", "close", "reset"] as const;
+export const FAULT_TYPES = [
+  "delay",
+  "bandwidth",
+  "slice",
+  "close",
+  "reset",
+  "blackhole",
+  "timeout",
+  "slow_close",
+  "corrupt",
+  "limit_time",
+] as const;
 export type FaultType = (typeof FAULT_TYPES)[number];
 
 /** Upper bounds (seconds) of the connection duration histogram. */
