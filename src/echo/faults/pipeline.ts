@@ -8,7 +8,8 @@
  * pending bytes, then each stage's `leave` out of it into the usual write
  * queue. Bytes waiting in that pipeline count against --max-buffer like
  * queued ones: past the mark, echod stops reading, so a delayed or throttled
- * echo never grows memory beyond the per-connection bound.
+ * echo never grows memory beyond the per-connection bound. How a connection
+ * ends, and the clock of the faults that act at a set time, are in ending.ts.
  */
 import type { SocketHandler } from "bun";
 import { createLimitedWarning } from "../../log-limit.ts";

@@ -4,7 +4,9 @@
  * it keeps per connection lives in the state its `open` returns. The
  * pipeline (pipeline.ts) knows this interface, never a fault: each unit of
  * echo passes every stage's `enter` on its way into the pending queue, and
- * every stage's `leave` on its way out to the socket.
+ * every stage's `leave` on its way out to the socket. A stage may also cut
+ * the connection at a set time (`cutAt`, `expire`) or hold its end back
+ * (`holdEnd`); ending.ts keeps the one clock per connection for those.
  */
 import type { EchoStats } from "../stats.ts";
 
