@@ -135,7 +135,10 @@ export const seconds: ValueParser<number> = {
 export const fraction = numberParser(DECIMAL, 0, 1, "0.25");
 
 /** Whole milliseconds for a per-connection timer; 0 = off. */
-export const milliseconds = numberParser(INTEGER, 0, MAX_TIMER_MS, "250");
+export const milliseconds: ValueParser<number> = {
+  ...numberParser(INTEGER, 0, MAX_TIMER_MS, "250"),
+  accepts: `whole milliseconds, 0 to ${MAX_TIMER_MS} (\`250\`)`,
+};
 
 /** Only "true" and "false", for `--x=VALUE` and `ECHOD_X` alike, so the two cannot disagree. */
 export const boolean: ValueParser<boolean> = {
