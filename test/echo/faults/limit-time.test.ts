@@ -5,6 +5,9 @@
  */
 import { describe, expect, test } from "bun:test";
 import type net from "node:net";
+import { createLimitTimeStage } from "../../../src/echo/faults/limit-time.ts";
+import type { Passage } from "../../../src/echo/faults/stage.ts";
+import { createStats } from "../../../src/echo/stats.ts";
 import { startServer } from "../../helpers/echo-server.ts";
 import { connect, exactReader, waitFor } from "../../helpers/net-client.ts";
 import { parseSamples, scrape } from "../../helpers/prom-text.ts";
@@ -99,5 +102,26 @@ describe("--limit-time", () => {
       {},
       'echod: invalid --limit-time "1e3": must be a decimal integer from 0 to 2147483647, such as 250',
     );
+  });
+});
+
+describe("the limit-time stage on its own", () => {
+  test("the cut is due MS after open, counted once; a cut that came first is kept", () => {
+    const stage = createLimitTimeStage(250);
+    const stats = createStats(1);
+    const state = stage.open(1000);
+    expect(stage.cutAt?.(state)).toBe(1250);
+    const p: Passage = { due: 0, cut: null };
+    stage.expire?.(state, p, stats);
+    expect({ cut: p.cut, counted: stats.faults.limit_time, at: stage.cutAt?.(state) }).toEqual({
+      cut: "fault_limit_time",
+      counted: 1,
+      at: 0,
+    });
+    const other = stage.open(0);
+    const q: Passage = { due: 0, cut: "message_too_large" };
+    stage.expire?.(other, q, stats);
+    expect(q.cut).toBe("message_too_large");
+    expect(stats.faults.limit_time).toBe(1);
   });
 });

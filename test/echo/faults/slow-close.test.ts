@@ -97,6 +97,20 @@ describe("--slow-close", () => {
     expect(await waitFor(() => server.stats.faults.slow_close === 1)).toBe(true);
   });
 
+  test("a shutdown does not wait for a held end", async () => {
+    const server = startServer({ slowClose: 60_000 });
+    const socket = await connect(server.port);
+    const fin = untilFin(socket);
+    socket.end("bye");
+    expect(await waitFor(() => server.stats.faults.slow_close === 1)).toBe(true);
+    const started = performance.now();
+    const summary = await server.stop(5);
+    expect(performance.now() - started).toBeLessThan(2000);
+    expect((await fin).received.toString()).toBe("bye");
+    expect(summary.cut).toBe(0);
+    socket.destroy();
+  });
+
   test("a bad value exits 2 with one line naming the flag", async () => {
     await expectRefusedRun(
       ["--slow-close", "soon"],

@@ -5,6 +5,9 @@
  * at the client with generous upper bounds (the machine is shared).
  */
 import { describe, expect, test } from "bun:test";
+import type { Passage } from "../../../src/echo/faults/stage.ts";
+import { createTimeoutStage } from "../../../src/echo/faults/timeout.ts";
+import { createStats } from "../../../src/echo/stats.ts";
 import { startServer } from "../../helpers/echo-server.ts";
 import { connect, echoOnce, waitFor } from "../../helpers/net-client.ts";
 import { expectRefusedRun } from "../../helpers/usage.ts";
@@ -97,5 +100,40 @@ describe("--timeout", () => {
       {},
       'echod: invalid --timeout "100": cannot be combined with --blackhole: it already drops what it reads',
     );
+  });
+});
+
+describe("the timeout stage on its own", () => {
+  test("no cut before the first unit; then one MS after it; none once expired", () => {
+    const stage = createTimeoutStage(100);
+    const state = stage.open(0);
+    const stats = createStats(1);
+    const p: Passage = { due: 0, cut: null };
+    expect(stage.cutAt?.(state)).toBe(0);
+    const before = performance.now();
+    expect(stage.enter?.(state, new Uint8Array(7), 1, p, stats).length).toBe(0);
+    const at = stage.cutAt?.(state) ?? 0;
+    expect(at).toBeGreaterThanOrEqual(before + 100);
+    expect(at).toBeLessThanOrEqual(performance.now() + 100);
+    stage.enter?.(state, new Uint8Array(3), 1, p, stats);
+    expect(stage.cutAt?.(state)).toBe(at);
+    expect(stats.discardedBytes).toBe(10);
+    stage.expire?.(state, p, stats);
+    expect({ cut: p.cut, counted: stats.faults.timeout, at: stage.cutAt?.(state) }).toEqual({
+      cut: "fault_timeout",
+      counted: 1,
+      at: 0,
+    });
+  });
+
+  test("a cut that came first is kept, and the timeout is not counted", () => {
+    const stage = createTimeoutStage(100);
+    const state = stage.open(0);
+    const stats = createStats(1);
+    const p: Passage = { due: 0, cut: "fault_close" };
+    stage.enter?.(state, new Uint8Array(1), 1, p, stats);
+    stage.expire?.(state, p, stats);
+    expect(p.cut).toBe("fault_close");
+    expect(stats.faults.timeout).toBe(0);
   });
 });
