@@ -97,8 +97,15 @@ function checkTls(config: Config, name: NameOf): void {
   }
 }
 
-/** Close-after and reset-after each end the connection: only one can apply. */
+/** Close-after and reset-after each end the connection: only one can apply; --timeout already drops. */
 function checkFaults(config: Config, name: NameOf): void {
+  if (config.blackhole && config.timeout > 0) {
+    throw usageError(
+      name("timeout"),
+      config.timeout,
+      `cannot be combined with ${name("blackhole")}: it already drops what it reads`,
+    );
+  }
   if (config.closeAfter > 0 && config.resetAfter > 0) {
     throw usageError(
       name("resetAfter"),

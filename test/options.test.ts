@@ -82,6 +82,11 @@ describe("the table", () => {
       slice: 0,
       closeAfter: 0,
       resetAfter: 0,
+      blackhole: false,
+      timeout: 0,
+      slowClose: 0,
+      corrupt: 0,
+      limitTime: 0,
       faultRate: 1,
       banner: null,
       whoamiLine: null,
@@ -99,8 +104,9 @@ describe("the table", () => {
     expect(Object.isFrozen(DEFAULTS.delay)).toBe(true);
   });
 
-  test("only nagle, metrics and log-data are switches; only port has a one-letter alias", () => {
+  test("only blackhole, nagle, metrics and log-data are switches; only port has a one-letter alias", () => {
     expect(OPTIONS.filter((o) => o.switch).map((o) => o.flag)).toEqual([
+      "blackhole",
       "nagle",
       "metrics",
       "log-data",

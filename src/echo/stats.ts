@@ -5,60 +5,31 @@
  * primary, which adds them up.
  */
 
-/** Why a served connection ended. `rejected` connections are counted apart. */
-export const CLOSE_REASONS = [
-  "peer_closed",
-  "peer_reset",
-  "idle_timeout",
-  "shutdown",
-  "shutdown_timeout",
-  "message_too_large",
-  "fault_close",
-  "fault_reset",
-  "tls_handshake_failed",
-  "worker_died",
-  "error",
-] as const;
-export type CloseReason = (typeof CLOSE_REASONS)[number];
+import {
+  CLOSE_REASONS,
+  type CloseReason,
+  FAULT_TYPES,
+  type FaultType,
+  PROXY_RESULTS,
+  PROXY_VERSIONS,
+  type ProxyResult,
+  type ProxyVersion,
+  REJECT_REASONS,
+  type RejectReason,
+} from "./reasons.ts";
 
-/** Why a new connection was closed at once instead of being served. */
-export const REJECT_REASONS = [
-  "max_connections",
-  "fd_limit",
-  "per_ip_limit",
-  "proxy_protocol",
-  "denied",
-  "rate_limited",
-] as const;
-export type RejectReason = (typeof REJECT_REASONS)[number];
-
-/**
- * Faults injected on purpose (see faults/): `delay`, `bandwidth` and
- * `slice` count the chunks or messages they held back or split; `close` and
- * `reset` count the connections they ended.
- */
-export const FAULT_TYPES = ["delay", "bandwidth", "slice", "close", "reset"] as const;
-export type FaultType = (typeof FAULT_TYPES)[number];
-
-/** The PROXY protocol header a connection started with: `none` when neither signature (proxy/). */
-export const PROXY_VERSIONS = ["v1", "v2", "none"] as const;
-export type ProxyVersion = (typeof PROXY_VERSIONS)[number];
-
-/**
- * What became of it: `accepted` (the client address taken from it), `local`
- * (v2 LOCAL or UNSPEC, v1 UNKNOWN: the socket's address used), `invalid`,
- * `timeout`, `closed` (the peer left before it was complete), `skipped`
- * (a source outside --proxy-protocol-from, served as without a header).
- */
-export const PROXY_RESULTS = [
-  "accepted",
-  "local",
-  "invalid",
-  "timeout",
-  "closed",
-  "skipped",
-] as const;
-export type ProxyResult = (typeof PROXY_RESULTS)[number];
+export {
+  CLOSE_REASONS,
+  type CloseReason,
+  FAULT_TYPES,
+  type FaultType,
+  PROXY_RESULTS,
+  PROXY_VERSIONS,
+  type ProxyResult,
+  type ProxyVersion,
+  REJECT_REASONS,
+  type RejectReason,
+};
 
 /** Upper bounds (seconds) of the connection duration histogram. */
 export const DURATION_BUCKETS = [0.01, 0.1, 0.5, 1, 5, 15, 60, 300, 900, 3600] as const;

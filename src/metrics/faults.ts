@@ -6,7 +6,7 @@ export function registerFaultMetrics(scrape: Scrape): void {
   perListenerAndLabel(
     scrape,
     "echod_faults_injected_total",
-    "Faults injected on purpose, by listener and type: delay, bandwidth and slice count chunks or messages, close and reset count connections.",
+    "Faults injected on purpose, by listener and type: delay, bandwidth, slice, blackhole and corrupt count chunks or messages; close, reset, timeout, limit_time and slow_close count connections.",
     "type",
     FAULT_TYPES,
     (s, type) => s.faults[type],

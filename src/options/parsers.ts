@@ -24,6 +24,9 @@ export interface Delay {
 /** The longest --delay (with jitter): timers past 2^31 ms would fire at once. */
 export const MAX_DELAY_MS = 3_600_000;
 
+/** The longest --timeout, --slow-close or --limit-time: timers past 2^31 - 1 ms would fire at once. */
+export const MAX_TIMER_MS = 2_147_483_647;
+
 /** The most workers accepted: more than this only adds memory and scheduling. */
 export const MAX_WORKERS = 256;
 
@@ -134,6 +137,12 @@ export const seconds: ValueParser<number> = {
 };
 
 export const fraction = numberParser(DECIMAL, 0, 1, "0.25");
+
+/** Whole milliseconds for a per-connection timer; 0 = off. */
+export const milliseconds: ValueParser<number> = {
+  ...numberParser(INTEGER, 0, MAX_TIMER_MS, "250"),
+  accepts: `whole milliseconds, 0 to ${MAX_TIMER_MS} (\`250\`)`,
+};
 
 /** Only "true" and "false", for `--x=VALUE` and `ECHOD_X` alike, so the two cannot disagree. */
 export const boolean: ValueParser<boolean> = {

@@ -82,10 +82,12 @@ export function frameChunk(
   return false;
 }
 
-/** At close: what the client will never get, the pending bytes and a partial frame, is discarded. */
+/** At close: what the client will never get, the pending bytes and a partial frame, is discarded; the timers stop. */
 export function discardPending(f: FaultState, stats: EchoStats): void {
   if (f.timer !== null) clearTimeout(f.timer);
   f.timer = null;
+  if (f.clock !== null) clearTimeout(f.clock);
+  f.clock = null;
   const partial = f.framer?.buffered ?? 0;
   f.framer?.end();
   stats.bufferedBytes -= f.pendingBytes + partial;

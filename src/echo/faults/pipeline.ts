@@ -8,7 +8,8 @@
  * pending bytes, then each stage's `leave` out of it into the usual write
  * queue. Bytes waiting in that pipeline count against --max-buffer like
  * queued ones: past the mark, echod stops reading, so a delayed or throttled
- * echo never grows memory beyond the per-connection bound.
+ * echo never grows memory beyond the per-connection bound. How a connection
+ * ends, and the clock of the faults that act at a set time, are in ending.ts.
  */
 import type { SocketHandler } from "bun";
 import { createLimitedWarning } from "../../log-limit.ts";
@@ -16,10 +17,10 @@ import { type Connection, type EchoSocket, flush, tidyQueue, writeOrQueue } from
 // By module name: the steps shared with the raw handlers stand apart from the fault ones.
 import * as lifecycle from "../lifecycle.ts";
 import { type MemoryBudget, settleBudget } from "../memory-budget.ts";
+import { createEnding } from "./ending.ts";
 import { clearFrameBatch, type Framer } from "./framer.ts";
 import { admit, discardPending, frameChunk, held } from "./pending.ts";
 import type { FaultPlan } from "./plan.ts";
-import type { Cut } from "./stage.ts";
 import { createFaultState, type FaultState } from "./state.ts";
 import { type Emit, emitAnsweringWhoami, type Whoami } from "./whoami.ts";
 
@@ -30,6 +31,7 @@ export function createFaultHandlers(
 ): SocketHandler<Connection> {
   const { stats, lowWater } = ctx;
   const stages = plan.stages;
+  const { timed, arm, settle } = createEnding(ctx, stages);
   const writePerTurn = stages.some((stage) => stage.writePerTurn === true);
   const tooLarge = createLimitedWarning(
     ctx.log,
@@ -54,6 +56,7 @@ export function createFaultHandlers(
       return;
     }
     admit(stages, conn, f, unit, messages, stats);
+    if (timed) arm(socket, f);
   };
 
   const emitUnit: Emit = (socket, conn, unit, messages) =>
@@ -139,39 +142,13 @@ export function createFaultHandlers(
     if (f.timer === null) f.timer = setTimeout(onTimer, ms, socket);
   };
 
-  /** Once nothing is held: end a cut connection, or a finished one; else resume reading below the low mark. */
-  const settle = (socket: EchoSocket, conn: Connection, f: FaultState): void => {
-    if (f.pendingBytes === 0 && conn.queued === 0) {
-      if (f.cut !== null) {
-        if (!f.cutDone) cut(socket, conn, f, f.cut);
-        return;
-      }
-      if (conn.endWhenFlushed) {
-        lifecycle.finish(socket, conn);
-        return;
-      }
-    }
-    if (conn.paused && !ctx.draining && !ctx.overBudget && held(conn, f) <= lowWater)
-      lifecycle.resume(socket, conn);
-  };
-
-  const cut = (socket: EchoSocket, conn: Connection, f: FaultState, why: Cut): void => {
-    f.cutDone = true;
-    conn.reason ??= why;
-    if (why === "fault_reset") {
-      stats.faults.reset++;
-      socket.terminate();
-      return;
-    }
-    if (why === "fault_close") stats.faults.close++;
-    // Our FIN now; input that still arrives is read and dropped (see finish).
-    lifecycle.finish(socket, conn);
-  };
-
   return {
     open(socket) {
       const conn = lifecycle.openConnection(ctx, socket as EchoSocket);
-      if (conn !== null) conn.faults = createFaultState(plan, performance.now());
+      if (conn === null) return;
+      const f = createFaultState(plan, performance.now());
+      conn.faults = f;
+      if (timed) arm(socket as EchoSocket, f);
     },
 
     data(socket, chunk) {

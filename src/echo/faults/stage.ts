@@ -4,12 +4,19 @@
  * it keeps per connection lives in the state its `open` returns. The
  * pipeline (pipeline.ts) knows this interface, never a fault: each unit of
  * echo passes every stage's `enter` on its way into the pending queue, and
- * every stage's `leave` on its way out to the socket.
+ * every stage's `leave` on its way out to the socket. A stage may also cut
+ * the connection at a set time (`cutAt`, `expire`) or hold its end back
+ * (`holdEnd`); ending.ts keeps the one clock per connection for those.
  */
 import type { EchoStats } from "../stats.ts";
 
 /** Why a connection stops echoing before the peer is done. */
-export type Cut = "message_too_large" | "fault_close" | "fault_reset";
+export type Cut =
+  | "message_too_large"
+  | "fault_close"
+  | "fault_reset"
+  | "fault_timeout"
+  | "fault_limit_time";
 
 /** What a stage may set on the connection for the unit entering. */
 export interface Passage {
@@ -42,4 +49,19 @@ export interface FaultStage<State = unknown> {
   leave?(state: State, n: number, now: number, due: number): number;
   /** One write per turn of the event loop, so that each leaves as its own segment. */
   readonly writePerTurn?: boolean;
+  /**
+   * When this stage will cut the connection (ms, performance.now clock), or
+   * 0 for not (or no longer): read after `open` and after each unit entered.
+   * The pipeline keeps one timer per connection for the earliest such time.
+   */
+  cutAt?(state: State): number;
+  /** That time has come: set `passage.cut` unless another cut came first, and count the fault. */
+  expire?(state: State, passage: Passage, stats: EchoStats): void;
+  /** While its cut is due, the peer's FIN does not end the connection: the cut does. */
+  readonly holdsEnd?: boolean;
+  /**
+   * The connection is about to end (echod's FIN, or RST, after the peer's
+   * FIN or a cut): how many ms to hold that end back, counting the fault.
+   */
+  holdEnd?(state: State, stats: EchoStats): number;
 }

@@ -2,7 +2,7 @@
  * The per-connection state of a listener with framing or faults on, kept in
  * `Connection.faults`: the framer, and the queue of bytes that wait in the
  * fault stages (for their --delay, --bandwidth tokens or the next --slice)
- * before they reach the write queue.
+ * before they reach the write queue, and the timers of the time-based faults.
  */
 import type { BlockHolder } from "../coalesce.ts";
 import { createFrameBatch, type FrameBatch, type Framer } from "./framer.ts";
@@ -25,7 +25,15 @@ export interface FaultState extends BlockHolder, Passage {
   head: number;
   pendingBytes: number;
   cutDone: boolean;
+  /** The pump's timer (pipeline.ts): the next time a pending unit may leave. */
   timer: ReturnType<typeof setTimeout> | null;
+  /** The clock (ending.ts): a stage's cut at `clockAt`, or the end of a held close. */
+  clock: ReturnType<typeof setTimeout> | null;
+  clockAt: number;
+  /** A stage's cut is due that the peer's FIN must wait for (--timeout). */
+  awaitCut: boolean;
+  /** The end held back by --slow-close: 0 not yet, 1 holding, 2 done. */
+  endHold: 0 | 1 | 2;
 }
 
 const NO_STATES: readonly unknown[] = [];
@@ -47,6 +55,10 @@ export function createFaultState(plan: FaultPlan, now: number): FaultState {
     cut: null,
     cutDone: false,
     timer: null,
+    clock: null,
+    clockAt: 0,
+    awaitCut: false,
+    endHold: 0,
   };
 }
 

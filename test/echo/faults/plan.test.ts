@@ -37,3 +37,42 @@ describe("fault plan", () => {
     expect(plan({ delay: "0:5" })?.stages.length).toBe(1);
   });
 });
+
+describe("fault plan: the faults of issue 17", () => {
+  test("each is one stage, and none is on by default", () => {
+    expect(plan({ blackhole: true })?.stages.length).toBe(1);
+    expect(plan({ timeout: 100 })?.stages.length).toBe(1);
+    expect(plan({ slowClose: 100 })?.stages.length).toBe(1);
+    expect(plan({ corrupt: 0.5 })?.stages.length).toBe(1);
+    expect(plan({ limitTime: 100 })?.stages.length).toBe(1);
+    expect(
+      plan({ blackhole: false, timeout: 0, slowClose: 0, corrupt: 0, limitTime: 0 }),
+    ).toBeNull();
+  });
+
+  test("the budget first, then the timeout that drops, the time limit, corruption, delay; the held close last", () => {
+    const p = plan({
+      closeAfter: 10,
+      timeout: 5,
+      limitTime: 9,
+      corrupt: 0.1,
+      delay: "5",
+      slowClose: 3,
+    });
+    const shape = (p?.stages ?? []).map((s) => [
+      s.enter !== undefined,
+      s.cutAt !== undefined,
+      s.holdsEnd === true,
+      s.leave !== undefined,
+      s.holdEnd !== undefined,
+    ]);
+    expect(shape).toEqual([
+      [true, false, false, false, false], // budget
+      [true, true, true, false, false], // timeout
+      [false, true, false, false, false], // limit-time
+      [true, false, false, false, false], // corrupt
+      [true, false, false, true, false], // delay
+      [false, false, false, false, true], // slow-close
+    ]);
+  });
+});
