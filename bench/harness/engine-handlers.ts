@@ -150,7 +150,7 @@ export function createHandlers(): SocketHandler<Conn> {
         let left = done;
         while (left > 0) {
           const inBatch = counts[head] as number;
-          const n = inBatch < left ? inBatch : left;
+          const n = Math.min(inBatch, left);
           if (measuring) recordMs(run.latency, now - (times[head] as number), n);
           left -= n;
           if (n < inBatch) counts[head] = inBatch - n;
