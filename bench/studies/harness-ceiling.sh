@@ -48,7 +48,10 @@ for r in $(seq "$ROUNDS"); do
     read -r c s p <<<"$shape"
     # The generator with no warmup, so its CPU (children's times after it exits) covers its measured run.
     ref=$( (taskset -c 1 "$BIN/epoll-load" 127.0.0.1 "$PORT" "$c" "$s" "$p" "$DURATION" 0 && times) | tr '\n' ' ')
-    for t in bare "${TREES[@]}"; do
+    # A different contender goes first in each round, so none always runs on a cache warmed (or a core cooled) by another.
+    all=(bare "${TREES[@]}")
+    k=$(((r - 1) % ${#all[@]}))
+    for t in "${all[@]:k}" "${all[@]:0:k}"; do
       if [ "$t" = bare ]; then
         taskset -c 1 "$B" bench/studies/bare-client.ts "$PORT" "$c" "$s" "$p" "$DURATION" >"$HARNESS_JSON"
       else
