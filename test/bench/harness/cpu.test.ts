@@ -101,7 +101,7 @@ describe("echod-bench marks the runs in which it was the limit", () => {
     expect(run.stderr).toMatch(/Harness CPU per worker: \d+% of a core.*; not harness-bound/);
   });
 
-  test("with --workers 2, each worker thread reports its own CPU", async () => {
+  test("with --workers 2, one CPU figure per worker thread, light: not harness-bound", async () => {
     const run = await runBench([
       `127.0.0.1:${port}`,
       "-c",
