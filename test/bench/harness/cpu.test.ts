@@ -7,7 +7,7 @@
  * exists) is marked; a light open-loop run is not.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { resolve } from "node:path";
 import { type RunningServer, startServer } from "../../../bench/compare/servers.ts";
@@ -32,6 +32,39 @@ describe("thread clocks", () => {
     expect(sleep.cpu).toBeLessThan(0.2);
     expect(isHarnessBound([sleep])).toBe(false);
     expect(isHarnessBound([sleep, spin])).toBe(true);
+  });
+
+  test("each thread reads its own clock: a spinning Worker is busy while the main thread sleeps", async () => {
+    const dir = mkdtempSync(resolve(tmpdir(), "echod-thread-clock-"));
+    try {
+      const file = resolve(dir, "spin.ts");
+      writeFileSync(
+        file,
+        `import { readThreadClock, threadBusySince } from ${JSON.stringify(resolve(ROOT, "bench/harness/cpu.ts"))};
+        declare const self: Worker;
+        self.onmessage = () => {
+          const start = readThreadClock();
+          const t0 = performance.now();
+          while (performance.now() - t0 < 300) {}
+          self.postMessage(threadBusySince(start, performance.now() - t0));
+        };`,
+      );
+      const worker = new Worker(file);
+      const mainStart = readThreadClock();
+      const t0 = performance.now();
+      const spun = new Promise<{ cpu: number; waiting: number | null }>((done) => {
+        worker.onmessage = (e) => done(e.data);
+      });
+      worker.postMessage("go");
+      const spinning = await spun;
+      const main = threadBusySince(mainStart, performance.now() - t0);
+      worker.terminate();
+      expect(spinning.cpu + (spinning.waiting ?? 0)).toBeGreaterThanOrEqual(0.9);
+      // The main thread only waited: the Worker's 300 ms of CPU are not in its clock.
+      expect(main.cpu).toBeLessThan(0.3);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test("the mark is 90% of a core, CPU and run-queue wait together", () => {
