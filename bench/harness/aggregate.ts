@@ -3,6 +3,7 @@
  * (schema in README.md, "Benchmarking"): histograms merged bucket by bucket,
  * counts summed, per-second samples summed second by second.
  */
+import { isHarnessBound } from "./cpu.ts";
 import type { EngineResult } from "./engine.ts";
 import { addErrorCounts, createErrorCounts, type ErrorCounts, totalErrors } from "./errors.ts";
 import { type LatencySummary, mergeHistograms, summarize } from "./histogram.ts";
@@ -50,6 +51,12 @@ export interface BenchResult {
   readonly errorsTotal: number;
   /** With --metrics-url: the server's own account of the run. */
   readonly server: ServerSide | null;
+  /** Each worker thread's CPU over the measured load, as a fraction of one core. */
+  readonly workerCpu: number[];
+  /** Each worker thread's time ready to run but waiting for a core, as a fraction; null where unknown. */
+  readonly workerWaiting: (number | null)[];
+  /** A worker was busy (CPU plus run-queue wait) for at least 90% of the run: the harness may be the limit. */
+  readonly harnessBound: boolean;
 }
 
 export function throughput(total: number, seconds: number, samples: readonly number[]): Throughput {
@@ -128,5 +135,8 @@ export function aggregate(
     errors,
     errorsTotal: totalErrors(errors),
     server,
+    workerCpu: parts.map((p) => p.busy.cpu),
+    workerWaiting: parts.map((p) => p.busy.waiting),
+    harnessBound: isHarnessBound(parts.map((p) => p.busy)),
   };
 }

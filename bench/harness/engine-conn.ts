@@ -69,8 +69,15 @@ export class Conn {
   skip = 0;
   writeOffset: number;
   readOffset: number;
-  /** Closed loop: queue time of message i at [i % pipelining]. */
-  readonly sendTimes: Float64Array;
+  /**
+   * Closed loop: the messages in flight, as the batches they were queued in
+   * (one batch per read echoed, so at most `pipelining`): a ring of queue
+   * times and message counts, oldest at `batchHead`, next free at `batchTail`.
+   */
+  readonly batchTimes: Float64Array;
+  readonly batchCounts: Float64Array;
+  batchHead = 0;
+  batchTail = 0;
   /** Open loop: due time of slot 0, the slot of this socket's message 0, the next slot to send. */
   t0 = 0;
   slotBase = 0;
@@ -85,6 +92,7 @@ export class Conn {
     readonly index: number,
   ) {
     this.writeOffset = this.readOffset = startOffset(run.pattern, index);
-    this.sendTimes = new Float64Array(Math.max(1, run.o.pipelining));
+    this.batchTimes = new Float64Array(Math.max(1, run.o.pipelining));
+    this.batchCounts = new Float64Array(this.batchTimes.length);
   }
 }

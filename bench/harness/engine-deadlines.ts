@@ -26,7 +26,7 @@ function checkTimeouts(conns: readonly Conn[]): void {
     const oldest =
       run.interval > 0
         ? c.t0 + (c.slotBase + c.received) * run.interval
-        : (c.sendTimes[c.received % c.sendTimes.length] as number);
+        : (c.batchTimes[c.batchHead] as number);
     if (now - oldest > run.o.timeout * 1000) fail(c, "timeout");
   }
 }

@@ -46,9 +46,10 @@ function queue(c: Conn, n: number, now: number): number {
   if (k <= 0) return 0;
   if (run.phase === "measure") run.budget -= k;
   if (run.interval === 0) {
-    const times = c.sendTimes;
-    const p = times.length;
-    for (let i = 0; i < k; i++) times[(c.sent + i) % p] = now;
+    const tail = c.batchTail;
+    c.batchTimes[tail] = now;
+    c.batchCounts[tail] = k;
+    c.batchTail = tail + 1 === c.batchCounts.length ? 0 : tail + 1;
   }
   c.sent += k;
   c.pending += k * run.size;
@@ -81,6 +82,7 @@ export function createHandlers(): SocketHandler<Conn> {
       c.socket = socket;
       c.sent = c.received = c.partial = c.pending = 0;
       c.skip = run.o.banner;
+      c.batchHead = c.batchTail = 0;
       c.readOffset = c.writeOffset = startOffset(run.pattern, c.index);
       if (run.phase === "stopping") {
         c.closing = true;
@@ -138,32 +140,28 @@ export function createHandlers(): SocketHandler<Conn> {
 
       const now = performance.now();
       run.lastProgress = now;
-      if (measuring) {
-        run.messages += done;
-        const first = c.received;
-        if (run.interval > 0) {
-          const due0 = c.t0 + c.slotBase * run.interval;
-          for (let i = 0; i < done; i++) {
-            recordMs(run.latency, now - (due0 + (first + i) * run.interval));
-          }
-        } else {
-          // Messages queued together share a queue time: one record per run of equal times.
-          const times = c.sendTimes;
-          const p = times.length;
-          let sentAt = times[first % p] as number;
-          let count = 1;
-          for (let i = 1; i < done; i++) {
-            const t = times[(first + i) % p] as number;
-            if (t === sentAt) {
-              count++;
-            } else {
-              recordMs(run.latency, now - sentAt, count);
-              sentAt = t;
-              count = 1;
-            }
-          }
-          recordMs(run.latency, now - sentAt, count);
+      if (measuring) run.messages += done;
+      if (run.interval > 0) {
+        if (measuring) {
+          const due0 = c.t0 + (c.slotBase + c.received) * run.interval;
+          for (let i = 0; i < done; i++) recordMs(run.latency, now - (due0 + i * run.interval));
         }
+      } else {
+        // Messages queued together share a queue time: one record per batch, however many it holds.
+        const times = c.batchTimes;
+        const counts = c.batchCounts;
+        const ring = counts.length;
+        let head = c.batchHead;
+        let left = done;
+        while (left > 0) {
+          const inBatch = counts[head] as number;
+          const n = Math.min(inBatch, left);
+          if (measuring) recordMs(run.latency, now - (times[head] as number), n);
+          left -= n;
+          if (n < inBatch) counts[head] = inBatch - n;
+          else head = head + 1 === ring ? 0 : head + 1;
+        }
+        c.batchHead = head;
       }
       c.received += done;
 

@@ -13,6 +13,7 @@
  * This module runs one: its phases, timers, per-second samples and result.
  * The per-message path is in engine-handlers.ts.
  */
+import { readThreadClock, type ThreadBusy, threadBusySince } from "./cpu.ts";
 import { Conn, type EngineOptions, type Run } from "./engine-conn.ts";
 import { abandon, checkTimeouts } from "./engine-deadlines.ts";
 import { createHandlers, sendDue, settle } from "./engine-handlers.ts";
@@ -34,6 +35,8 @@ export interface EngineResult {
   readonly latency: Histogram;
   readonly connectLatency: Histogram | null;
   readonly errors: ErrorCounts;
+  /** This worker's thread over the measured load: CPU and run-queue wait, as fractions of one core. */
+  readonly busy: ThreadBusy;
 }
 
 export interface EngineHooks {
@@ -74,6 +77,8 @@ export function runEngine(
     const perSecond = { messages: [] as number[], bytes: [] as number[] };
     let measureStart = performance.now();
     let measureEnd = 0;
+    let clock = readThreadClock();
+    let busy: ThreadBusy = { cpu: 0, waiting: null };
     let sample = () => {};
     let finalSample = () => {};
 
@@ -84,6 +89,7 @@ export function runEngine(
       run.messages = run.bytes = run.connects = 0;
       run.budget = o.amount ?? Number.POSITIVE_INFINITY;
       measureStart = performance.now();
+      clock = readThreadClock();
       let lastMessages = 0;
       let lastBytes = 0;
       let lastSample = measureStart;
@@ -106,6 +112,7 @@ export function runEngine(
     const stop = () => {
       if (run.phase === "stopping") return;
       measureEnd = performance.now();
+      busy = threadBusySince(clock, measureEnd - measureStart);
       finalSample();
       run.phase = "stopping";
       for (const c of conns) settle(c);
@@ -115,7 +122,10 @@ export function runEngine(
     };
 
     run.finish = () => {
-      if (run.phase !== "stopping") measureEnd = performance.now();
+      if (run.phase !== "stopping") {
+        measureEnd = performance.now();
+        busy = threadBusySince(clock, measureEnd - measureStart);
+      }
       for (const t of timers) clearInterval(t);
       resolve({
         messages: run.messages,
@@ -126,6 +136,7 @@ export function runEngine(
         latency: run.latency,
         connectLatency: o.churn ? run.connectLatency : null,
         errors: run.errors,
+        busy,
       });
     };
 

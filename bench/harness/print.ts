@@ -6,6 +6,7 @@
  */
 import Table from "cli-table3";
 import type { BenchResult, Throughput } from "./aggregate.ts";
+import { HARNESS_BOUND } from "./cpu.ts";
 import { ERROR_CLASSES, ERROR_MEANINGS } from "./errors.ts";
 import type { LatencySummary } from "./histogram.ts";
 
@@ -53,6 +54,21 @@ export function formatBytes(v: number): string {
   return `${Math.round(v)} B`;
 }
 
+const percent = (v: number) => `${Math.round(v * 100)}%`;
+
+/** The harness's own load, and the harness-bound mark when a worker was (nearly) always busy. */
+export function harnessLine(r: BenchResult): string {
+  const cpu = r.workerCpu.map(percent).join(", ");
+  const waits = r.workerWaiting.filter((w): w is number => w !== null);
+  const waiting = waits.some((w) => w >= 0.05)
+    ? ` (+ ${waits.map(percent).join(", ")} waiting for a core)`
+    : "";
+  const head = `Harness CPU per worker: ${cpu} of a core${waiting}`;
+  return r.harnessBound
+    ? `${head}. HARNESS-BOUND: a worker was busy >= ${percent(HARNESS_BOUND)} of the time, so these figures may be the harness's limit, not the server's`
+    : `${head}; not harness-bound`;
+}
+
 export function printResult(r: BenchResult): string {
   const lines: string[] = [];
   const shape =
@@ -86,6 +102,7 @@ export function printResult(r: BenchResult): string {
       if (r.errors[k] > 0) errors.push([k, formatCount(r.errors[k]), ERROR_MEANINGS[k]]);
     lines.push(`${formatCount(r.errorsTotal)} errors`, errors.toString());
   }
+  lines.push(harnessLine(r));
   if (r.server) {
     const s = r.server;
     const show = (v: number | null, f: (n: number) => string) => (v === null ? "n/a" : f(v));

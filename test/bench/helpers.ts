@@ -116,8 +116,16 @@ export function expectSchema(r: BenchResult): void {
       "errors",
       "errorsTotal",
       "server",
+      "workerCpu",
+      "workerWaiting",
+      "harnessBound",
     ].sort(),
   );
+  expect(typeof r.harnessBound).toBe("boolean");
+  expect(r.workerCpu.length).toBe(r.workers);
+  expect(r.workerWaiting.length).toBe(r.workers);
+  for (const v of r.workerCpu) expect(v).toBeGreaterThanOrEqual(0);
+  for (const v of r.workerWaiting) if (v !== null) expect(v).toBeGreaterThanOrEqual(0);
   expect(r.title === null || typeof r.title === "string").toBe(true);
   expect(r.target).toMatch(/^(\[[0-9a-f:]+\]|[^:]+):\d+$/);
   expect(["closed", "rate", "churn"]).toContain(r.mode);

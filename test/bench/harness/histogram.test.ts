@@ -61,6 +61,38 @@ describe("histogram merging", () => {
     expect(s.min).toBe(0.001);
   });
 
+  test("recordMs's fast path fills the histogram exactly as hdr-histogram-js's own recording", () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.tuple(
+            fc.oneof(
+              fc.double({ min: 0, max: 10, noNaN: true }),
+              fc.double({ min: 0, max: 60_000, noNaN: true }),
+              fc.constantFrom(0, 0.0004, 0.0005, 1.023, 1.024, 2.047, 2.048, 1_000_000),
+            ),
+            fc.integer({ min: 1, max: 1000 }),
+          ),
+          { maxLength: 300 },
+        ),
+        (records) => {
+          const fast = createHistogram();
+          const hdr = createHistogram();
+          for (const [ms, count] of records) {
+            recordMs(fast, ms, count);
+            hdr.recordValueWithCount(Math.max(Math.round(ms * 1000), 1), count);
+          }
+          expect(fast.totalCount).toBe(hdr.totalCount);
+          expect(fast.maxValue).toBe(hdr.maxValue);
+          expect(fast.minNonZeroValue).toBe(hdr.minNonZeroValue);
+          expect(encodeHistogram(fast)).toBe(encodeHistogram(hdr));
+          expect(summarize(fast)).toEqual(summarize(hdr));
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+
   test("an empty histogram summarizes to zeros, not NaN", () => {
     expect(Object.values(summarize(createHistogram())).every((v) => v === 0)).toBe(true);
   });

@@ -24,6 +24,24 @@ describe("payload cycle", () => {
     }
   });
 
+  test("a flipped byte is caught in part of a chunk as in a whole one", () => {
+    const p = createPattern(64);
+    const at = startOffset(p, 5);
+    const chunk = Buffer.concat([
+      Buffer.from("xx"),
+      p.bytes.subarray(at, at + 640),
+      Buffer.from("y"),
+    ]);
+    expect(matches(p, at, chunk, 2, 640)).toBe(true);
+    expect(matches(p, at, chunk.subarray(2, 642), 0, 640)).toBe(true);
+    for (const i of [2, 300, 641]) {
+      const bad = Buffer.from(chunk);
+      bad[i] = (bad[i] as number) ^ 0x80;
+      expect(matches(p, at, bad, 2, 640)).toBe(false);
+      expect(matches(p, at, bad.subarray(2, 642), 0, 640)).toBe(false);
+    }
+  });
+
   test("an echo shifted by one message, or from another connection, fails the check", () => {
     const p = createPattern(64);
     const a = startOffset(p, 0);
