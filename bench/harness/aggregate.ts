@@ -5,9 +5,10 @@
  */
 import type { EngineResult } from "./engine.ts";
 import { addErrorCounts, createErrorCounts, type ErrorCounts, totalErrors } from "./errors.ts";
-import { type LatencySummary, mergeHistograms, summarize } from "./histogram.ts";
+import { encodeHistogram, type LatencySummary, mergeHistograms, summarize } from "./histogram.ts";
 import type { BenchOptions } from "./options.ts";
 import type { ServerSide } from "./server-metrics.ts";
+import type { Measured, ThresholdVerdict } from "./thresholds.ts";
 
 /** A total, its rate over the measured time, and the spread of the per-second samples. */
 export interface Throughput {
@@ -50,6 +51,12 @@ export interface BenchResult {
   readonly errorsTotal: number;
   /** With --metrics-url: the server's own account of the run. */
   readonly server: ServerSide | null;
+  /** With --threshold: each one judged, and the one that stopped the run (--abort-on-fail). */
+  readonly thresholds: ThresholdVerdict | null;
+  /** The merged HDR histograms, encoded (hdr-histogram-js compressed base64), for `echod-bench merge`. */
+  readonly histograms: { readonly latency: string; readonly connectLatency: string | null };
+  /** The per-second samples the throughputs describe, for `echod-bench merge`. */
+  readonly perSecond: { readonly messages: readonly number[]; readonly bytes: readonly number[] };
 }
 
 export function throughput(total: number, seconds: number, samples: readonly number[]): Throughput {
@@ -88,6 +95,14 @@ export function aggregate(
   const errors = createErrorCounts();
   for (const p of parts) addErrorCounts(errors, p.errors);
   const connects = sum((p) => p.connects);
+  const latency = mergeHistograms(parts.map((p) => p.latency));
+  const connectLatency = o.churn
+    ? mergeHistograms(parts.flatMap((p) => (p.connectLatency ? [p.connectLatency] : [])))
+    : null;
+  const perSecond = {
+    messages: sumSeconds(parts.map((p) => p.perSecond.messages)),
+    bytes: sumSeconds(parts.map((p) => p.perSecond.bytes)),
+  };
   return {
     title: o.title,
     target: o.host.includes(":") ? `[${o.host}]:${o.port}` : `${o.host}:${o.port}`,
@@ -103,30 +118,42 @@ export function aggregate(
     messages: throughput(
       sum((p) => p.messages),
       seconds,
-      sumSeconds(parts.map((p) => p.perSecond.messages)),
+      perSecond.messages,
     ),
     bytes: throughput(
       sum((p) => p.bytes),
       seconds,
-      sumSeconds(parts.map((p) => p.perSecond.bytes)),
+      perSecond.bytes,
     ),
-    latency: summarize(mergeHistograms(parts.map((p) => p.latency))),
-    churn: o.churn
+    latency: summarize(latency),
+    churn: connectLatency
       ? {
           // Per-second samples are of messages; in churn each connection echoes exactly one.
-          connections: throughput(
-            connects,
-            seconds,
-            sumSeconds(parts.map((p) => p.perSecond.messages)),
-          ),
-          connectLatency: summarize(
-            mergeHistograms(parts.flatMap((p) => (p.connectLatency ? [p.connectLatency] : []))),
-          ),
+          connections: throughput(connects, seconds, perSecond.messages),
+          connectLatency: summarize(connectLatency),
         }
       : null,
     mismatches: errors.mismatch,
     errors,
     errorsTotal: totalErrors(errors),
     server,
+    thresholds: null,
+    histograms: {
+      latency: encodeHistogram(latency),
+      connectLatency: connectLatency ? encodeHistogram(connectLatency) : null,
+    },
+    perSecond,
+  };
+}
+
+/** The figures of a report that thresholds judge. */
+export function measuredOf(r: BenchResult): Measured {
+  return {
+    latency: r.latency,
+    connectLatency: r.churn?.connectLatency ?? null,
+    rate: r.messages.average,
+    throughput: r.bytes.average,
+    errorsTotal: r.errorsTotal,
+    errors: r.errors,
   };
 }

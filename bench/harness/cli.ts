@@ -3,14 +3,16 @@
  * `echod-bench HOST:PORT [options]`: the only harness module that reads argv,
  * writes to the terminal and exits. Tables go to stderr, the JSON line (with
  * --json) to stdout. Exit 0 for a clean run, 1 when any echo was wrong or
- * any connection failed, 2 for bad flags.
+ * any connection failed, 2 for bad flags, 99 when a --threshold broke.
  */
 import { EchodError } from "../../src/errors.ts";
-import { aggregate } from "./aggregate.ts";
+import { aggregate, measuredOf } from "./aggregate.ts";
+import { LiveRun } from "./live.ts";
 import { parseBenchCli } from "./options.ts";
 import { printResult } from "./print.ts";
 import { startProgress } from "./progress.ts";
 import { type ServerWatch, watchServer } from "./server-metrics.ts";
+import { exitCode, hopeless, verdict } from "./thresholds.ts";
 import { runWorkers } from "./workers.ts";
 
 async function main(argv: readonly string[]): Promise<number> {
@@ -27,15 +29,37 @@ async function main(argv: readonly string[]): Promise<number> {
         o.duration === null ? null : o.duration + o.warmup,
       )
     : null;
+  const live = new LiveRun();
+  let stopRun = () => {};
+  let abortedBy: string | null = null;
   const start = new Date();
-  const parts = await runWorkers(o, progress ? { onSecond: (m) => progress.add(m) } : {});
+  const parts = await runWorkers(o, {
+    onStart: (stop) => {
+      stopRun = stop;
+    },
+    onSecond: (messages, _bytes, second, worker) => {
+      progress?.add(messages);
+      live.add(worker, second);
+      if (o.abortOnFail && abortedBy === null) {
+        const broken = hopeless(o.thresholds, live.measured(o.churn));
+        if (broken) {
+          abortedBy = broken.expression;
+          stopRun();
+        }
+      }
+    },
+  });
   const finish = new Date();
   progress?.stop();
   const server = watch ? await watch.finish() : null;
-  const result = aggregate(o, parts, { start, finish }, server);
+  const measured = aggregate(o, parts, { start, finish }, server);
+  const result =
+    o.thresholds.length === 0
+      ? measured
+      : { ...measured, thresholds: verdict(o.thresholds, measuredOf(measured), abortedBy) };
   process.stderr.write(printResult(result));
   if (o.json) process.stdout.write(`${JSON.stringify(result)}\n`);
-  return result.errorsTotal > 0 ? 1 : 0;
+  return exitCode(result.thresholds, result.errorsTotal, result.mismatches);
 }
 
 main(process.argv.slice(2)).then(

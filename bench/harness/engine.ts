@@ -20,6 +20,7 @@ import { connect } from "./engine-lifecycle.ts";
 import { createErrorCounts, type ErrorCounts } from "./errors.ts";
 import { createHistogram, type Histogram } from "./histogram.ts";
 import type { Pattern } from "./payload.ts";
+import { errorDeltas, intervals, type Second } from "./seconds.ts";
 
 export type { EngineOptions } from "./engine-conn.ts";
 
@@ -37,8 +38,10 @@ export interface EngineResult {
 }
 
 export interface EngineHooks {
-  /** Called once a second of measured load with that second's counts. */
-  onSecond?(messages: number, bytes: number): void;
+  /** Called once a second of measured load with that second's counts (and all of that second in `second`). */
+  onSecond?(messages: number, bytes: number, second: Second): void;
+  /** Called once, at the start, with the function that ends the run early (--abort-on-fail). */
+  onStart?(stop: () => void): void;
 }
 
 export function runEngine(
@@ -78,6 +81,7 @@ export function runEngine(
     let finalSample = () => {};
 
     const startMeasuring = () => {
+      if (run.phase === "stopping") return;
       run.phase = "measure";
       run.latency.reset();
       run.connectLatency.reset();
@@ -87,10 +91,20 @@ export function runEngine(
       let lastMessages = 0;
       let lastBytes = 0;
       let lastSample = measureStart;
+      const latencyOfSecond = intervals();
+      const connectOfSecond = intervals();
+      const errorsOfSecond = errorDeltas(run.errors);
       sample = () => {
         perSecond.messages.push(run.messages - lastMessages);
         perSecond.bytes.push(run.bytes - lastBytes);
-        hooks.onSecond?.(run.messages - lastMessages, run.bytes - lastBytes);
+        hooks.onSecond?.(run.messages - lastMessages, run.bytes - lastBytes, {
+          messages: run.messages - lastMessages,
+          bytes: run.bytes - lastBytes,
+          errors: errorsOfSecond(),
+          latency: latencyOfSecond(run.latency),
+          connectLatency: o.churn ? connectOfSecond(run.connectLatency) : null,
+          open: conns.reduce((n, c) => n + (c.socket === null ? 0 : 1), 0),
+        });
         lastMessages = run.messages;
         lastBytes = run.bytes;
         lastSample = performance.now();
@@ -129,6 +143,7 @@ export function runEngine(
       });
     };
 
+    hooks.onStart?.(stop);
     if (run.phase === "warmup") timers.push(setTimeout(startMeasuring, o.warmup * 1000));
     else startMeasuring();
     const tick = Math.max(10, Math.min(250, (o.timeout * 1000) / 4));

@@ -6,6 +6,7 @@
  */
 import { usageError } from "../../src/errors.ts";
 import { parseDecimal, parseInteger, parseSeconds, parseSize } from "../../src/units.ts";
+import { parseThreshold, type Threshold } from "./thresholds.ts";
 
 export interface BenchOptions {
   readonly host: string;
@@ -24,6 +25,8 @@ export interface BenchOptions {
   readonly title: string | null;
   readonly metricsUrl: string | null;
   readonly progress: boolean;
+  readonly thresholds: readonly Threshold[];
+  readonly abortOnFail: boolean;
 }
 
 export const DEFAULT_DURATION = 10;
@@ -61,6 +64,11 @@ export function validate(a: Record<string, unknown>, isTTY: boolean): BenchOptio
   if (metricsUrl !== null && !/^https?:\/\/[^/\s]+/.test(metricsUrl)) {
     throw usageError("--metrics-url", metricsUrl, "must be an http:// or https:// URL");
   }
+  const thresholds = (a.threshold as string[] | undefined)?.map(parseThreshold) ?? [];
+  const abortOnFail = a["abort-on-fail"] === true;
+  if (abortOnFail && thresholds.length === 0) {
+    throw usageError("--abort-on-fail", "true", "needs at least one --threshold");
+  }
   return Object.freeze({
     host,
     port,
@@ -78,6 +86,8 @@ export function validate(a: Record<string, unknown>, isTTY: boolean): BenchOptio
     title: a.title === undefined ? null : String(a.title),
     metricsUrl,
     progress: typeof a.progress === "boolean" ? a.progress : isTTY,
+    thresholds,
+    abortOnFail,
   });
 }
 

@@ -12,6 +12,7 @@ import { parseBoolean } from "../../src/units.ts";
 import { VERSION } from "../../src/version.ts";
 import { ERROR_CLASSES, ERROR_MEANINGS } from "./errors.ts";
 import { type BenchOptions, DEFAULT_DURATION, validate } from "./options-validate.ts";
+import { THRESHOLD_EXIT_CODE } from "./thresholds.ts";
 
 export { type BenchOptions, DEFAULT_DURATION, parseTarget } from "./options-validate.ts";
 
@@ -20,12 +21,14 @@ export type ParsedCli =
   | { readonly kind: "output"; readonly text: string };
 
 const EPILOG = `Modes: closed loop (default; each connection keeps --pipelining messages in flight), open loop (--rate: messages sent on a schedule, latency from when each was due), churn (--churn: connect, echo one message, close).
-Exit codes: 0 clean run; 1 any error below; 2 bad flags.
+Exit codes: 0 clean run; 1 any error below; 2 bad flags; ${THRESHOLD_EXIT_CODE} a --threshold broken.
 Error classes: ${ERROR_CLASSES.map((k) => `${k} (${ERROR_MEANINGS[k]})`).join("; ")}.`;
 
 /** One flag of echod-bench: its syntax, help text and default (`shownDefault` when yargs must not fill it in). */
 export type BenchFlag = FlagSyntax & {
   readonly describe: string;
+  /** May be given more than once; every value is kept, in order. */
+  readonly repeatable?: boolean;
   readonly default?: string;
   readonly shownDefault?: string;
 };
@@ -108,6 +111,18 @@ export const FLAGS: readonly BenchFlag[] = [
       "echod's /metrics URL: adds the server's CPU, peak RSS, backpressure pauses and rejections",
   },
   {
+    flag: "threshold",
+    boolean: false,
+    repeatable: true,
+    describe:
+      "Pass/fail criterion, repeatable: METRIC OP VALUE, such as p99<5ms, rate>=20000, throughput>10MiB, errors==0 (see docs/benchmarking.md)",
+  },
+  {
+    flag: "abort-on-fail",
+    boolean: true,
+    describe: "Stop the run as soon as a --threshold can no longer pass",
+  },
+  {
     flag: "progress",
     boolean: true,
     describe: "Progress bar on stderr",
@@ -163,12 +178,32 @@ export function parseBenchCli(argv: readonly string[], isTTY: boolean): ParsedCl
     output = text;
   }) as Record<string, unknown>;
   if (output) return { kind: "output", text: output };
-  const booleanText = scanFlags(argv, FLAGS);
+  const booleanText = scanFlags(
+    argv,
+    FLAGS.filter((f) => f.repeatable !== true),
+  );
+  for (const f of FLAGS) if (f.repeatable === true) parsed[f.flag] = repeatedValues(argv, f);
   for (const f of FLAGS) {
     const text = booleanText[f.flag];
     if (text !== undefined) parsed[f.flag] = switchValue(`--${f.flag}`, text);
   }
   return { kind: "run", options: validate(parsed, isTTY) };
+}
+
+/** Every value of a repeatable flag, in order: `--flag VALUE` and `--flag=VALUE`, up to `--`. */
+function repeatedValues(argv: readonly string[], f: BenchFlag): string[] {
+  const values: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const token = argv[i] as string;
+    if (token === "--") break;
+    if (token.startsWith(`--${f.flag}=`)) values.push(token.slice(f.flag.length + 3));
+    else if (token === `--${f.flag}`) {
+      const value = argv[++i];
+      if (value === undefined) throw usageError(`--${f.flag}`, "", "needs a value");
+      values.push(value);
+    }
+  }
+  return values;
 }
 
 /** `--json=VALUE`: only "true" or "false" (yargs alone reads any other VALUE as false). */

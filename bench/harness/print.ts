@@ -8,6 +8,7 @@ import Table from "cli-table3";
 import type { BenchResult, Throughput } from "./aggregate.ts";
 import { ERROR_CLASSES, ERROR_MEANINGS } from "./errors.ts";
 import type { LatencySummary } from "./histogram.ts";
+import type { ThresholdVerdict } from "./thresholds.ts";
 
 const plain = { head: [] as string[], border: [] as string[] };
 
@@ -98,5 +99,21 @@ export function printResult(r: BenchResult): string {
     );
     lines.push(server.toString());
   }
+  if (r.thresholds) lines.push(thresholdTable(r.thresholds));
   return `${lines.join("\n")}\n`;
+}
+
+function thresholdTable(v: ThresholdVerdict): string {
+  const table = new Table({ head: ["Threshold", "Measured", "Result"], style: plain });
+  for (const c of v.checks) {
+    const value =
+      c.unit === "B/s"
+        ? `${formatBytes(c.measured)}/s`
+        : `${c.measured}${c.unit ? ` ${c.unit}` : ""}`;
+    table.push([c.expression, value, c.pass ? "pass" : "FAIL"]);
+  }
+  const head = v.abortedBy
+    ? `thresholds: FAIL (run stopped early: ${v.abortedBy} could no longer pass)`
+    : `thresholds: ${v.pass ? "pass" : "FAIL"}`;
+  return `${head}\n${table.toString()}`;
 }

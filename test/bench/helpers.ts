@@ -116,6 +116,9 @@ export function expectSchema(r: BenchResult): void {
       "errors",
       "errorsTotal",
       "server",
+      "thresholds",
+      "histograms",
+      "perSecond",
     ].sort(),
   );
   expect(r.title === null || typeof r.title === "string").toBe(true);
@@ -162,4 +165,21 @@ export function expectSchema(r: BenchResult): void {
   expect(l.p99).toBeLessThanOrEqual(l.p99_9);
   expect(l.p99_9).toBeLessThanOrEqual(l.max);
   expect(r.bytes.total % r.size).toBe(0);
+}
+
+/** The Node.js baseline of bench/baselines/ (node-echo.mjs), on a port the kernel chose. */
+export async function startNodeBaseline(): Promise<{ port: number; stop(): void }> {
+  const proc = Bun.spawn(["node", resolve(ROOT, "bench/baselines/node-echo.mjs"), "0"], {
+    stdout: "pipe",
+    stderr: "inherit",
+  });
+  const reader = proc.stdout.getReader();
+  let text = "";
+  while (!/listening (\d+)/.test(text)) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`node baseline exited: ${text}`);
+    text += new TextDecoder().decode(value);
+  }
+  reader.releaseLock();
+  return { port: Number(/listening (\d+)/.exec(text)?.[1]), stop: () => proc.kill() };
 }
