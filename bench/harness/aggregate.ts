@@ -8,6 +8,7 @@ import { addErrorCounts, createErrorCounts, type ErrorCounts, totalErrors } from
 import { encodeHistogram, type LatencySummary, mergeHistograms, summarize } from "./histogram.ts";
 import type { BenchOptions } from "./options.ts";
 import type { ServerSide } from "./server-metrics.ts";
+import { formatEndpoint, type Transport } from "./target.ts";
 import type { Measured, ThresholdVerdict } from "./thresholds.ts";
 
 /** A total, its rate over the measured time, and the spread of the per-second samples. */
@@ -27,7 +28,9 @@ export interface Throughput {
 
 export interface BenchResult {
   readonly title: string | null;
+  /** As given: `host:port` for TCP, else `tls://host:port`, `unix:/path` or `udp://host:port`. */
   readonly target: string;
+  readonly transport: Transport;
   readonly mode: "closed" | "rate" | "churn";
   readonly connections: number;
   readonly size: number;
@@ -105,7 +108,8 @@ export function aggregate(
   };
   return {
     title: o.title,
-    target: o.host.includes(":") ? `[${o.host}]:${o.port}` : `${o.host}:${o.port}`,
+    target: formatEndpoint(o),
+    transport: o.transport,
     mode: o.churn ? "churn" : o.rate !== null ? "rate" : "closed",
     connections: o.connections,
     size: o.size,

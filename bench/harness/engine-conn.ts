@@ -8,10 +8,16 @@ import type { Socket, SocketHandler } from "bun";
 import type { ErrorCounts } from "./errors.ts";
 import type { Histogram } from "./histogram.ts";
 import { type Pattern, startOffset } from "./payload.ts";
+import type { ClientTls, Transport } from "./target.ts";
 
 export interface EngineOptions {
+  readonly transport: Transport;
   readonly host: string;
   readonly port: number;
+  /** Unix targets: the socket's path. */
+  readonly unix: string | null;
+  /** TLS targets: the client's settings. */
+  readonly tls: ClientTls | null;
   readonly connections: number;
   readonly pipelining: number;
   /** Seconds of measured load after the warmup; null when `amount` bounds the run. */

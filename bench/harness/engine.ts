@@ -15,12 +15,13 @@
  */
 import { Conn, type EngineOptions, type Run } from "./engine-conn.ts";
 import { abandon, checkTimeouts } from "./engine-deadlines.ts";
-import { createHandlers, sendDue, settle } from "./engine-handlers.ts";
+import { sendDue, settle } from "./engine-handlers.ts";
 import { connect } from "./engine-lifecycle.ts";
 import { createErrorCounts, type ErrorCounts } from "./errors.ts";
 import { createHistogram, type Histogram } from "./histogram.ts";
 import type { Pattern } from "./payload.ts";
 import { errorDeltas, intervals, type Second } from "./seconds.ts";
+import { createTransportHandlers } from "./transport-tls.ts";
 
 export type { EngineOptions } from "./engine-conn.ts";
 
@@ -58,7 +59,7 @@ export function runEngine(
       latency: createHistogram(),
       connectLatency: createHistogram(),
       errors: createErrorCounts(),
-      handlers: createHandlers(),
+      handlers: createTransportHandlers(o),
       interval: o.rate ? (1000 * o.connections) / o.rate : 0,
       phase: o.warmup > 0 ? "warmup" : "measure",
       budget: Number.POSITIVE_INFINITY,

@@ -6,11 +6,23 @@
  */
 import { usageError } from "../../src/errors.ts";
 import { parseDecimal, parseInteger, parseSeconds, parseSize } from "../../src/units.ts";
+import {
+  type ClientTls,
+  clientTls,
+  parseEndpoint,
+  parseHostPort,
+  type Transport,
+} from "./target.ts";
 import { parseThreshold, type Threshold } from "./thresholds.ts";
 
 export interface BenchOptions {
+  readonly transport: Transport;
   readonly host: string;
   readonly port: number;
+  /** unix: targets: the socket's path, else null. */
+  readonly unix: string | null;
+  /** tls:// targets: the client's TLS settings, else null. */
+  readonly tls: ClientTls | null;
   readonly connections: number;
   readonly size: number;
   readonly pipelining: number;
@@ -33,7 +45,8 @@ export const DEFAULT_DURATION = 10;
 
 /** The raw values yargs parsed (flag name -> value), checked and frozen. */
 export function validate(a: Record<string, unknown>, isTTY: boolean): BenchOptions {
-  const { host, port } = parseTarget(String(a.target));
+  const endpoint = parseEndpoint(String(a.target));
+  const { host, port } = endpoint;
   const amount = a.amount === undefined ? null : integer("--amount", a.amount, 1, 1e12);
   if (amount !== null && a.duration !== undefined) {
     throw usageError("--amount", a.amount, "give --duration or --amount, not both");
@@ -69,9 +82,18 @@ export function validate(a: Record<string, unknown>, isTTY: boolean): BenchOptio
   if (abortOnFail && thresholds.length === 0) {
     throw usageError("--abort-on-fail", "true", "needs at least one --threshold");
   }
+  if (endpoint.transport === "udp") {
+    if (churn) throw usageError("--churn", "true", "does not apply to a udp:// target");
+    if (size < 4 || size > 65_507) {
+      throw usageError("--size", a.size, "must be 4 to 65507 bytes for a udp:// target");
+    }
+  }
   return Object.freeze({
+    transport: endpoint.transport,
     host,
     port,
+    unix: endpoint.unix,
+    tls: clientTls(endpoint, a),
     connections,
     size,
     pipelining: integer("--pipelining", a.pipelining, 1, 65_536),
@@ -93,16 +115,7 @@ export function validate(a: Record<string, unknown>, isTTY: boolean): BenchOptio
 
 /** "127.0.0.1:7007", "localhost:7007", "[::1]:7007". */
 export function parseTarget(target: string): { host: string; port: number } {
-  const match = /^(?:\[([^\]]+)\]|([^:[\]]+)):([1-9]\d*)$/.exec(target);
-  const port = match ? Number(match[3]) : Number.NaN;
-  if (!match || !Number.isInteger(port) || port < 1 || port > 65_535) {
-    throw usageError(
-      "target",
-      target,
-      "must be host:port with a port from 1 to 65535, such as 127.0.0.1:7007 or [::1]:7007",
-    );
-  }
-  return { host: (match[1] ?? match[2]) as string, port };
+  return parseHostPort(target);
 }
 
 function integer(flag: string, value: unknown, min: number, max: number): number {

@@ -111,6 +111,27 @@ export const FLAGS: readonly BenchFlag[] = [
       "echod's /metrics URL: adds the server's CPU, peak RSS, backpressure pauses and rejections",
   },
   {
+    flag: "ca",
+    boolean: false,
+    describe: "tls:// target: PEM CA bundle to verify the server with",
+  },
+  {
+    flag: "cert",
+    boolean: false,
+    describe: "tls:// target: PEM client certificate (mutual TLS; needs --key)",
+  },
+  { flag: "key", boolean: false, describe: "tls:// target: PEM private key of --cert" },
+  {
+    flag: "servername",
+    boolean: false,
+    describe: "tls:// target: the name sent (SNI) and verified, instead of the host",
+  },
+  {
+    flag: "insecure",
+    boolean: true,
+    describe: "tls:// target: do not verify the server's certificate",
+  },
+  {
     flag: "threshold",
     boolean: false,
     repeatable: true,
@@ -135,10 +156,13 @@ export function parseBenchCli(argv: readonly string[], isTTY: boolean): ParsedCl
   const parser = yargs([...argv])
     .scriptName("echod-bench")
     .usage(
-      "$0 HOST:PORT [options]\n\nLoad-test any TCP echo server and check every byte it echoes.",
+      "$0 TARGET [options]\n\nLoad-test any echo server and check every byte it echoes. TARGET: host:port (TCP), tls://host:port, unix:/path or udp://host:port.",
     )
     .command("$0 <target>", false)
-    .positional("target", { type: "string", describe: "host:port ([::1]:port for IPv6)" })
+    .positional("target", {
+      type: "string",
+      describe: "host:port ([::1]:port for IPv6), tls://host:port, unix:/path, udp://host:port",
+    })
     .version(VERSION)
     .help()
     .alias("h", "help")

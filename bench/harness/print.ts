@@ -73,11 +73,15 @@ export function printResult(r: BenchResult): string {
   });
   rates.push(rateRow("Messages", r.messages, formatCount));
   rates.push(rateRow("Bytes", r.bytes, formatBytes));
-  if (r.churn) rates.push(rateRow("Connections", r.churn.connections, formatCount));
+  // Over TLS each churned connection is one full handshake.
+  const connections = r.transport === "tls" ? "TLS handshakes" : "Connections";
+  if (r.churn) rates.push(rateRow(connections, r.churn.connections, formatCount));
   lines.push(rates.toString());
   lines.push(
     `${formatCount(r.messages.total)} messages (${formatBytes(r.bytes.total)}) echoed and verified in ${r.duration} s` +
-      (r.churn ? `; ${formatCount(r.churn.connections.total)} connections` : ""),
+      (r.churn
+        ? `; ${formatCount(r.churn.connections.total)} ${connections.toLowerCase().replace("tls", "TLS")}`
+        : ""),
   );
   if (r.errorsTotal === 0) {
     lines.push("0 errors");

@@ -3,10 +3,10 @@
  * on its share of the connections and posts each second's counts, then the
  * result with its histograms encoded, to the main thread for merging.
  */
-import { runEngine } from "./engine.ts";
 import { encodeHistogram } from "./histogram.ts";
 import { createPattern } from "./payload.ts";
 import { encodeSecond } from "./seconds.ts";
+import { startEngine } from "./udp-engine.ts";
 import type { WorkerMessage, WorkerTask } from "./workers.ts";
 
 declare const self: Worker;
@@ -20,7 +20,7 @@ self.onmessage = async (event: MessageEvent<WorkerTask | "stop">) => {
   }
   const { options, size } = event.data;
   const post = (message: WorkerMessage) => self.postMessage(message);
-  const result = await runEngine(options, createPattern(size), {
+  const result = await startEngine(options, createPattern(size), {
     onSecond: (messages, bytes, second) =>
       post({ type: "second", messages, bytes, second: encodeSecond(second) }),
     onStart: (stop) => {

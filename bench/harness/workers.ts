@@ -4,11 +4,12 @@
  * threads, each with its own event loop; their histograms come back encoded
  * and are decoded here, to be merged (never averaged) by aggregate.ts.
  */
-import { type EngineOptions, type EngineResult, runEngine } from "./engine.ts";
+import type { EngineOptions, EngineResult } from "./engine.ts";
 import { decodeHistogram } from "./histogram.ts";
 import type { BenchOptions } from "./options.ts";
 import { createPattern } from "./payload.ts";
 import { decodeSecond, type EncodedSecond, type Second } from "./seconds.ts";
+import { startEngine } from "./udp-engine.ts";
 
 export interface WorkerTask {
   readonly options: EngineOptions;
@@ -47,8 +48,11 @@ export function engineOptions(o: BenchOptions): EngineOptions[] {
   for (let i = 0; i < o.workers; i++) {
     const connections = share(o.connections, o.workers, i);
     parts.push({
+      transport: o.transport,
       host: o.host,
       port: o.port,
+      unix: o.unix,
+      tls: o.tls,
       connections,
       pipelining: o.pipelining,
       duration: o.duration,
@@ -69,7 +73,7 @@ export async function runWorkers(o: BenchOptions, hooks: RunHooks = {}): Promise
   if (parts.length === 1) {
     const { onSecond, onStart } = hooks;
     return [
-      await runEngine(parts[0] as EngineOptions, createPattern(o.size), {
+      await startEngine(parts[0] as EngineOptions, createPattern(o.size), {
         ...(onSecond ? { onSecond: (m, b, s) => onSecond(m, b, s, 0) } : {}),
         ...(onStart ? { onStart } : {}),
       }),

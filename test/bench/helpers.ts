@@ -79,7 +79,17 @@ const THROUGHPUT_KEYS = [
   "p97_5",
   "samples",
 ];
-const ERROR_KEYS = ["mismatch", "short", "refused", "reset", "timeout", "closed", "other"];
+const ERROR_KEYS = [
+  "mismatch",
+  "short",
+  "refused",
+  "tls",
+  "reset",
+  "timeout",
+  "lost",
+  "closed",
+  "other",
+];
 
 function expectNumbers(value: unknown, keys: string[], where: string): void {
   expect(typeof value).toBe("object");
@@ -99,6 +109,7 @@ export function expectSchema(r: BenchResult): void {
     [
       "title",
       "target",
+      "transport",
       "mode",
       "connections",
       "size",
@@ -122,7 +133,8 @@ export function expectSchema(r: BenchResult): void {
     ].sort(),
   );
   expect(r.title === null || typeof r.title === "string").toBe(true);
-  expect(r.target).toMatch(/^(\[[0-9a-f:]+\]|[^:]+):\d+$/);
+  expect(r.target).toMatch(/^((tls|udp):\/\/)?(\[[0-9a-f:]+\]|[^:/]+):\d+$|^unix:.+$/);
+  expect(["tcp", "tls", "unix", "udp"]).toContain(r.transport);
   expect(["closed", "rate", "churn"]).toContain(r.mode);
   for (const k of [
     "connections",
