@@ -37,6 +37,10 @@ export interface BenchResult {
   readonly pipelining: number;
   readonly workers: number;
   readonly rate: number | null;
+  /** `--rate` in stages (then `rate` is the highest stage's), else null. */
+  readonly stages: readonly { readonly rate: number; readonly seconds: number }[] | null;
+  readonly connectRate: number | null;
+  readonly channelLifetime: number | null;
   /** Seconds of measured load. */
   readonly duration: number;
   readonly start: string;
@@ -116,6 +120,9 @@ export function aggregate(
     pipelining: o.pipelining,
     workers: o.workers,
     rate: o.rate,
+    stages: o.stages,
+    connectRate: o.connectRate,
+    channelLifetime: o.channelLifetime,
     duration: Math.round(seconds * 1000) / 1000,
     start: times.start.toISOString(),
     finish: times.finish.toISOString(),

@@ -10,6 +10,12 @@ import type { Histogram } from "./histogram.ts";
 import { type Pattern, startOffset } from "./payload.ts";
 import type { ClientTls, Transport } from "./target.ts";
 
+/** One stage of an open loop: this many messages a second for this many seconds. */
+export interface RateStage {
+  readonly rate: number;
+  readonly seconds: number;
+}
+
 export interface EngineOptions {
   readonly transport: Transport;
   readonly host: string;
@@ -30,6 +36,12 @@ export interface EngineOptions {
   /** Messages per second for this worker (open loop), or null (closed loop). */
   readonly rate: number | null;
   readonly churn: boolean;
+  /** Connections opened per second (this worker's share), or null for all at once. */
+  readonly connectRate: number | null;
+  /** Seconds after which a connection closes and reconnects, or null. */
+  readonly channelLifetime: number | null;
+  /** Open loop in stages (this worker's share of each rate), or null. */
+  readonly stages: readonly RateStage[] | null;
   /** Index of this worker's first connection among all workers', to spread payload offsets. */
   readonly firstConnection: number;
 }
@@ -78,6 +90,9 @@ export class Conn {
   slotBase = 0;
   slotNext = 0;
   connectStart = 0;
+  /** When this socket opened, and whether it is past --channel-lifetime (sends no more, closes once echoed). */
+  openedAt = 0;
+  retiring = false;
   /** We closed it on purpose (run over, churn cycle done, or a counted failure). */
   closing = false;
   done = false;

@@ -14,7 +14,7 @@
  * The per-message path is in engine-handlers.ts.
  */
 import { Conn, type EngineOptions, type Run } from "./engine-conn.ts";
-import { abandon, checkTimeouts } from "./engine-deadlines.ts";
+import { abandon, checkTimeouts, openAll, retire } from "./engine-deadlines.ts";
 import { sendDue, settle } from "./engine-handlers.ts";
 import { connect } from "./engine-lifecycle.ts";
 import { createErrorCounts, type ErrorCounts } from "./errors.ts";
@@ -151,11 +151,12 @@ export function runEngine(
     timers.push(
       setInterval(() => {
         checkTimeouts(conns);
+        if (o.channelLifetime !== null) retire(conns, o.channelLifetime);
         // Amount mode has no clock of its own: a server that never echoes must not keep it running.
         if (o.amount !== null && performance.now() - run.lastProgress > o.timeout * 1000) stop();
       }, tick),
     );
     if (o.rate) timers.push(setInterval(() => sendDue(conns), 1));
-    for (const c of conns) connect(c);
+    openAll(conns, o.connectRate, connect, timers);
   });
 }

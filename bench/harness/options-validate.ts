@@ -6,6 +6,7 @@
  */
 import { usageError } from "../../src/errors.ts";
 import { parseDecimal, parseInteger, parseSeconds, parseSize } from "../../src/units.ts";
+import type { RateStage } from "./engine-conn.ts";
 import {
   type ClientTls,
   clientTls,
@@ -38,6 +39,12 @@ export interface BenchOptions {
   readonly metricsUrl: string | null;
   readonly progress: boolean;
   readonly thresholds: readonly Threshold[];
+  /** Connections opened per second, or null for all at once. */
+  readonly connectRate: number | null;
+  /** Seconds after which each connection closes and reconnects, or null. */
+  readonly channelLifetime: number | null;
+  /** `--rate R1:D1,R2:D2,...`: the open loop's stages (then `rate` is the highest), else null. */
+  readonly stages: readonly RateStage[] | null;
   readonly abortOnFail: boolean;
 }
 
@@ -51,13 +58,28 @@ export function validate(a: Record<string, unknown>, isTTY: boolean): BenchOptio
   if (amount !== null && a.duration !== undefined) {
     throw usageError("--amount", a.amount, "give --duration or --amount, not both");
   }
+  const stages = a.rate === undefined ? null : parseStages(String(a.rate));
+  if (stages !== null && (a.duration !== undefined || amount !== null)) {
+    throw usageError(
+      "--rate",
+      a.rate,
+      "stages set the run's length: give no --duration or --amount with them",
+    );
+  }
   const duration =
     amount !== null
       ? null
-      : a.duration === undefined
-        ? DEFAULT_DURATION
-        : seconds("--duration", a.duration, true);
-  const rate = a.rate === undefined ? null : positiveNumber("--rate", a.rate);
+      : stages !== null
+        ? stages.reduce((t, s) => t + s.seconds, 0)
+        : a.duration === undefined
+          ? DEFAULT_DURATION
+          : seconds("--duration", a.duration, true);
+  const rate =
+    stages !== null
+      ? Math.max(...stages.map((s) => s.rate))
+      : a.rate === undefined
+        ? null
+        : positiveNumber("--rate", a.rate);
   const churn = a.churn === true;
   if (churn && rate !== null) throw usageError("--rate", a.rate, "cannot be combined with --churn");
   const connections = integer("--connections", a.connections, 1, 1_000_000);
@@ -76,6 +98,19 @@ export function validate(a: Record<string, unknown>, isTTY: boolean): BenchOptio
   const metricsUrl = a["metrics-url"] === undefined ? null : String(a["metrics-url"]);
   if (metricsUrl !== null && !/^https?:\/\/[^/\s]+/.test(metricsUrl)) {
     throw usageError("--metrics-url", metricsUrl, "must be an http:// or https:// URL");
+  }
+  const connectRate =
+    a["connect-rate"] === undefined ? null : positiveNumber("--connect-rate", a["connect-rate"]);
+  const channelLifetime =
+    a["channel-lifetime"] === undefined
+      ? null
+      : seconds("--channel-lifetime", a["channel-lifetime"], true);
+  if (channelLifetime !== null && (churn || endpoint.transport === "udp")) {
+    throw usageError(
+      "--channel-lifetime",
+      a["channel-lifetime"],
+      churn ? "cannot be combined with --churn" : "does not apply to a udp:// target",
+    );
   }
   const thresholds = (a.threshold as string[] | undefined)?.map(parseThreshold) ?? [];
   const abortOnFail = a["abort-on-fail"] === true;
@@ -110,12 +145,33 @@ export function validate(a: Record<string, unknown>, isTTY: boolean): BenchOptio
     progress: typeof a.progress === "boolean" ? a.progress : isTTY,
     thresholds,
     abortOnFail,
+    connectRate,
+    channelLifetime,
+    stages: stages !== null && stages.length > 1 ? stages : null,
   });
 }
 
 /** "127.0.0.1:7007", "localhost:7007", "[::1]:7007". */
 export function parseTarget(target: string): { host: string; port: number } {
   return parseHostPort(target);
+}
+
+/** `--rate 1000` (no stages: null), or `--rate 1000:10s,5000:30s` (stages). */
+function parseStages(text: string): RateStage[] | null {
+  if (!text.includes(":")) return null;
+  return text.split(",").map((part) => {
+    const [r = "", d = "", extra] = part.split(":");
+    const rate = parseDecimal(r);
+    const s = parseSeconds(d);
+    if (extra !== undefined || rate === null || rate <= 0 || s === null || s <= 0 || s > 86_400) {
+      throw usageError(
+        "--rate",
+        text,
+        `stage ${JSON.stringify(part)} must be RATE:DURATION, such as 1000:10s (stages joined by commas)`,
+      );
+    }
+    return { rate, seconds: s };
+  });
 }
 
 function integer(flag: string, value: unknown, min: number, max: number): number {

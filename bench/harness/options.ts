@@ -90,7 +90,18 @@ export const FLAGS: readonly BenchFlag[] = [
     flag: "rate",
     alias: "R",
     boolean: false,
-    describe: "Open loop: messages per second in total, on a fixed schedule",
+    describe:
+      "Open loop: messages per second in total, on a fixed schedule; or stages RATE:DURATION,... (1000:10s,5000:30s)",
+  },
+  {
+    flag: "connect-rate",
+    boolean: false,
+    describe: "Connections opened per second (evenly spaced), instead of all at once",
+  },
+  {
+    flag: "channel-lifetime",
+    boolean: false,
+    describe: "Seconds after which each connection closes (once its echoes are in) and reconnects",
   },
   {
     flag: "churn",

@@ -59,9 +59,11 @@ export function printResult(r: BenchResult): string {
   const shape =
     r.mode === "churn"
       ? "churn"
-      : r.mode === "rate"
-        ? `open loop at ${formatCount(r.rate ?? 0)} msg/s`
-        : `pipelining ${r.pipelining}`;
+      : r.stages
+        ? `open loop in stages ${r.stages.map((s) => `${formatCount(s.rate)} msg/s for ${s.seconds} s`).join(", then ")}`
+        : r.mode === "rate"
+          ? `open loop at ${formatCount(r.rate ?? 0)} msg/s`
+          : `pipelining ${r.pipelining}`;
   lines.push(
     `${r.title ? `${r.title}: ` : ""}${r.target}, ${r.connections} connections x ${formatBytes(r.size)}, ${shape}, ${r.workers} worker${r.workers === 1 ? "" : "s"}, ${r.duration} s`,
   );

@@ -7,11 +7,11 @@
  * is matched to what was sent whatever the order and checked byte for byte.
  * A datagram not echoed within --timeout is counted `lost`; an echo that
  * matches nothing in flight (a duplicate, or one that came after it was
- * counted lost) is a `mismatch`. Same result and hooks as engine.ts;
- * `startEngine` picks the one for the transport.
+ * counted lost) is a `mismatch`. Same result and hooks as engine.ts
+ * (engine-select.ts picks one).
  */
 import type { udp } from "bun";
-import { type EngineHooks, type EngineOptions, type EngineResult, runEngine } from "./engine.ts";
+import type { EngineHooks, EngineOptions, EngineResult } from "./engine.ts";
 import { createErrorCounts } from "./errors.ts";
 import { createHistogram, recordMs } from "./histogram.ts";
 import type { Pattern } from "./payload.ts";
@@ -215,9 +215,17 @@ export function runUdpEngine(
         else startMeasuring();
         const now = performance.now();
         channels.forEach((ch, i) => {
+          // --connect-rate spaces out when each socket starts sending.
+          const start = o.connectRate === null ? 0 : (i * 1000) / o.connectRate;
           // Staggered, as in engine.ts, so the sockets' sends do not bunch.
-          if (interval > 0) ch.t0 = now + i * (interval / o.connections);
-          else for (let k = 0; k < o.pipelining; k++) send(ch, now);
+          if (interval > 0) ch.t0 = now + start + i * (interval / o.connections);
+          else if (start === 0) for (let k = 0; k < o.pipelining; k++) send(ch, now);
+          else
+            timers.push(
+              setTimeout(() => {
+                for (let k = 0; k < o.pipelining; k++) send(ch, performance.now());
+              }, start),
+            );
         });
         if (interval > 0) timers.push(setInterval(sendDue, 1));
         const tick = Math.max(10, Math.min(250, (o.timeout * 1000) / 4));
@@ -229,13 +237,4 @@ export function runUdpEngine(
       },
     );
   });
-}
-
-/** The engine for `o`'s transport: this one for UDP, engine.ts's for the stream transports. */
-export function startEngine(
-  o: EngineOptions,
-  pattern: Pattern,
-  hooks: EngineHooks = {},
-): Promise<EngineResult> {
-  return o.transport === "udp" ? runUdpEngine(o, pattern, hooks) : runEngine(o, pattern, hooks);
 }

@@ -3,10 +3,11 @@
  * on its share of the connections and posts each second's counts, then the
  * result with its histograms encoded, to the main thread for merging.
  */
+
+import { startEngine } from "./engine-select.ts";
 import { encodeHistogram } from "./histogram.ts";
 import { createPattern } from "./payload.ts";
 import { encodeSecond } from "./seconds.ts";
-import { startEngine } from "./udp-engine.ts";
 import type { WorkerMessage, WorkerTask } from "./workers.ts";
 
 declare const self: Worker;

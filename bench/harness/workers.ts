@@ -5,11 +5,11 @@
  * and are decoded here, to be merged (never averaged) by aggregate.ts.
  */
 import type { EngineOptions, EngineResult } from "./engine.ts";
+import { startEngine } from "./engine-select.ts";
 import { decodeHistogram } from "./histogram.ts";
 import type { BenchOptions } from "./options.ts";
 import { createPattern } from "./payload.ts";
 import { decodeSecond, type EncodedSecond, type Second } from "./seconds.ts";
-import { startEngine } from "./udp-engine.ts";
 
 export interface WorkerTask {
   readonly options: EngineOptions;
@@ -61,6 +61,13 @@ export function engineOptions(o: BenchOptions): EngineOptions[] {
       timeout: o.timeout,
       rate: o.rate === null ? null : (o.rate * connections) / o.connections,
       churn: o.churn,
+      connectRate: o.connectRate === null ? null : (o.connectRate * connections) / o.connections,
+      channelLifetime: o.channelLifetime,
+      stages:
+        o.stages?.map((s) => ({
+          rate: (s.rate * connections) / o.connections,
+          seconds: s.seconds,
+        })) ?? null,
       firstConnection: first,
     });
     first += connections;
