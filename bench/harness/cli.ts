@@ -8,10 +8,12 @@
 import { EchodError } from "../../src/errors.ts";
 import { aggregate, measuredOf } from "./aggregate.ts";
 import { LiveRun } from "./live.ts";
-import { parseBenchCli } from "./options.ts";
+import { createLiveRegistry, serveLiveMetrics } from "./live-metrics.ts";
+import { type BenchOptions, parseBenchCli } from "./options.ts";
 import { printResult } from "./print.ts";
 import { startProgress } from "./progress.ts";
 import { type ServerWatch, watchServer } from "./server-metrics.ts";
+import { formatEndpoint } from "./target.ts";
 import { exitCode, hopeless, verdict } from "./thresholds.ts";
 import { runWorkers } from "./workers.ts";
 
@@ -30,6 +32,7 @@ async function main(argv: readonly string[]): Promise<number> {
       )
     : null;
   const live = new LiveRun();
+  const metrics = o.metricsPort === null ? null : startLiveMetrics(o, live);
   let stopRun = () => {};
   let abortedBy: string | null = null;
   const start = new Date();
@@ -51,6 +54,7 @@ async function main(argv: readonly string[]): Promise<number> {
   });
   const finish = new Date();
   progress?.stop();
+  metrics?.stop(true);
   const server = watch ? await watch.finish() : null;
   const measured = aggregate(o, parts, { start, finish }, server);
   const result =
@@ -60,6 +64,17 @@ async function main(argv: readonly string[]): Promise<number> {
   process.stderr.write(printResult(result));
   if (o.json) process.stdout.write(`${JSON.stringify(result)}\n`);
   return exitCode(result.thresholds, result.errorsTotal, result.mismatches);
+}
+
+function startLiveMetrics(o: BenchOptions, live: LiveRun) {
+  const target = formatEndpoint(o);
+  const mode = o.churn ? "churn" : o.rate !== null ? "rate" : "closed";
+  const registry = createLiveRegistry(live, { target, mode, transport: o.transport });
+  const server = serveLiveMetrics(registry, o.metricsHost, o.metricsPort ?? 0);
+  process.stderr.write(
+    `echod-bench: live metrics on http://${formatEndpoint({ ...o, transport: "tcp", host: o.metricsHost, port: server.port ?? 0 })}/metrics\n`,
+  );
+  return server;
 }
 
 main(process.argv.slice(2)).then(

@@ -65,6 +65,8 @@ export interface Run {
   messages: number;
   bytes: number;
   connects: number;
+  /** Messages queued on sockets since closed (for the live count of messages sent). */
+  sentBefore: number;
   /** Connections not yet finished. */
   live: number;
   /** When a message was last echoed (or the run began): amount mode gives up after --timeout without one. */

@@ -80,6 +80,7 @@ export function createHandlers(): SocketHandler<Conn> {
       c.socket = socket;
       c.openedAt = now;
       c.retiring = false;
+      run.sentBefore += c.sent;
       c.sent = c.received = c.partial = c.pending = 0;
       c.readOffset = c.writeOffset = startOffset(run.pattern, c.index);
       if (run.phase === "stopping") {

@@ -63,6 +63,7 @@ export function runEngine(
       interval: o.rate ? (1000 * o.connections) / o.rate : 0,
       phase: o.warmup > 0 ? "warmup" : "measure",
       budget: Number.POSITIVE_INFINITY,
+      sentBefore: 0,
       messages: 0,
       bytes: 0,
       connects: 0,
@@ -95,12 +96,15 @@ export function runEngine(
       const latencyOfSecond = intervals();
       const connectOfSecond = intervals();
       const errorsOfSecond = errorDeltas(run.errors);
+      const sentSoFar = () => conns.reduce((n, c) => n + c.sent, run.sentBefore);
+      let lastSent = sentSoFar();
       sample = () => {
         perSecond.messages.push(run.messages - lastMessages);
         perSecond.bytes.push(run.bytes - lastBytes);
         hooks.onSecond?.(run.messages - lastMessages, run.bytes - lastBytes, {
           messages: run.messages - lastMessages,
           bytes: run.bytes - lastBytes,
+          sent: -lastSent + (lastSent = sentSoFar()),
           errors: errorsOfSecond(),
           latency: latencyOfSecond(run.latency),
           connectLatency: o.churn ? connectOfSecond(run.connectLatency) : null,

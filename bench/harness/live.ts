@@ -26,6 +26,7 @@ interface Slot {
 }
 
 export class LiveRun {
+  sent = 0;
   messages = 0;
   bytes = 0;
   readonly errors: ErrorCounts = createErrorCounts();
@@ -48,6 +49,7 @@ export class LiveRun {
     slot.bytes += s.bytes;
     slot.errors += totalErrors(s.errors);
     slot.latency.add(s.latency);
+    this.sent += s.sent;
     this.messages += s.messages;
     this.bytes += s.bytes;
     addErrorCounts(this.errors, s.errors);

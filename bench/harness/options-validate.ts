@@ -7,23 +7,15 @@
 import { usageError } from "../../src/errors.ts";
 import { parseDecimal, parseInteger, parseSeconds, parseSize } from "../../src/units.ts";
 import type { RateStage } from "./engine-conn.ts";
-import {
-  type ClientTls,
-  clientTls,
-  parseEndpoint,
-  parseHostPort,
-  type Transport,
-} from "./target.ts";
-import { parseThreshold, type Threshold } from "./thresholds.ts";
+import { type LoadTestOptions, validateLoadTest } from "./options-load.ts";
+import { parseEndpoint, parseHostPort, type Transport } from "./target.ts";
 
-export interface BenchOptions {
+export interface BenchOptions extends LoadTestOptions {
   readonly transport: Transport;
   readonly host: string;
   readonly port: number;
   /** unix: targets: the socket's path, else null. */
   readonly unix: string | null;
-  /** tls:// targets: the client's TLS settings, else null. */
-  readonly tls: ClientTls | null;
   readonly connections: number;
   readonly size: number;
   readonly pipelining: number;
@@ -38,14 +30,8 @@ export interface BenchOptions {
   readonly title: string | null;
   readonly metricsUrl: string | null;
   readonly progress: boolean;
-  readonly thresholds: readonly Threshold[];
-  /** Connections opened per second, or null for all at once. */
-  readonly connectRate: number | null;
-  /** Seconds after which each connection closes and reconnects, or null. */
-  readonly channelLifetime: number | null;
   /** `--rate R1:D1,R2:D2,...`: the open loop's stages (then `rate` is the highest), else null. */
   readonly stages: readonly RateStage[] | null;
-  readonly abortOnFail: boolean;
 }
 
 export const DEFAULT_DURATION = 10;
@@ -99,36 +85,13 @@ export function validate(a: Record<string, unknown>, isTTY: boolean): BenchOptio
   if (metricsUrl !== null && !/^https?:\/\/[^/\s]+/.test(metricsUrl)) {
     throw usageError("--metrics-url", metricsUrl, "must be an http:// or https:// URL");
   }
-  const connectRate =
-    a["connect-rate"] === undefined ? null : positiveNumber("--connect-rate", a["connect-rate"]);
-  const channelLifetime =
-    a["channel-lifetime"] === undefined
-      ? null
-      : seconds("--channel-lifetime", a["channel-lifetime"], true);
-  if (channelLifetime !== null && (churn || endpoint.transport === "udp")) {
-    throw usageError(
-      "--channel-lifetime",
-      a["channel-lifetime"],
-      churn ? "cannot be combined with --churn" : "does not apply to a udp:// target",
-    );
-  }
-  const thresholds = (a.threshold as string[] | undefined)?.map(parseThreshold) ?? [];
-  const abortOnFail = a["abort-on-fail"] === true;
-  if (abortOnFail && thresholds.length === 0) {
-    throw usageError("--abort-on-fail", "true", "needs at least one --threshold");
-  }
-  if (endpoint.transport === "udp") {
-    if (churn) throw usageError("--churn", "true", "does not apply to a udp:// target");
-    if (size < 4 || size > 65_507) {
-      throw usageError("--size", a.size, "must be 4 to 65507 bytes for a udp:// target");
-    }
-  }
+  const load = validateLoadTest(a, endpoint, churn);
   return Object.freeze({
     transport: endpoint.transport,
     host,
     port,
     unix: endpoint.unix,
-    tls: clientTls(endpoint, a),
+    ...load,
     connections,
     size,
     pipelining: integer("--pipelining", a.pipelining, 1, 65_536),
@@ -143,10 +106,6 @@ export function validate(a: Record<string, unknown>, isTTY: boolean): BenchOptio
     title: a.title === undefined ? null : String(a.title),
     metricsUrl,
     progress: typeof a.progress === "boolean" ? a.progress : isTTY,
-    thresholds,
-    abortOnFail,
-    connectRate,
-    channelLifetime,
     stages: stages !== null && stages.length > 1 ? stages : null,
   });
 }

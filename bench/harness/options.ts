@@ -11,6 +11,7 @@ import { EchodError, usageError } from "../../src/errors.ts";
 import { parseBoolean } from "../../src/units.ts";
 import { VERSION } from "../../src/version.ts";
 import { ERROR_CLASSES, ERROR_MEANINGS } from "./errors.ts";
+import { LOAD_TEST_FLAGS } from "./options-load.ts";
 import { type BenchOptions, DEFAULT_DURATION, validate } from "./options-validate.ts";
 import { THRESHOLD_EXIT_CODE } from "./thresholds.ts";
 
@@ -94,16 +95,6 @@ export const FLAGS: readonly BenchFlag[] = [
       "Open loop: messages per second in total, on a fixed schedule; or stages RATE:DURATION,... (1000:10s,5000:30s)",
   },
   {
-    flag: "connect-rate",
-    boolean: false,
-    describe: "Connections opened per second (evenly spaced), instead of all at once",
-  },
-  {
-    flag: "channel-lifetime",
-    boolean: false,
-    describe: "Seconds after which each connection closes (once its echoes are in) and reconnects",
-  },
-  {
     flag: "churn",
     boolean: true,
     describe: "Connect, echo one message, close, repeat; reports connections/s",
@@ -122,44 +113,12 @@ export const FLAGS: readonly BenchFlag[] = [
       "echod's /metrics URL: adds the server's CPU, peak RSS, backpressure pauses and rejections",
   },
   {
-    flag: "ca",
-    boolean: false,
-    describe: "tls:// target: PEM CA bundle to verify the server with",
-  },
-  {
-    flag: "cert",
-    boolean: false,
-    describe: "tls:// target: PEM client certificate (mutual TLS; needs --key)",
-  },
-  { flag: "key", boolean: false, describe: "tls:// target: PEM private key of --cert" },
-  {
-    flag: "servername",
-    boolean: false,
-    describe: "tls:// target: the name sent (SNI) and verified, instead of the host",
-  },
-  {
-    flag: "insecure",
-    boolean: true,
-    describe: "tls:// target: do not verify the server's certificate",
-  },
-  {
-    flag: "threshold",
-    boolean: false,
-    repeatable: true,
-    describe:
-      "Pass/fail criterion, repeatable: METRIC OP VALUE, such as p99<5ms, rate>=20000, throughput>10MiB, errors==0 (see docs/benchmarking.md)",
-  },
-  {
-    flag: "abort-on-fail",
-    boolean: true,
-    describe: "Stop the run as soon as a --threshold can no longer pass",
-  },
-  {
     flag: "progress",
     boolean: true,
     describe: "Progress bar on stderr",
     shownDefault: "on a TTY",
   },
+  ...LOAD_TEST_FLAGS,
 ];
 
 export function parseBenchCli(argv: readonly string[], isTTY: boolean): ParsedCli {

@@ -9,8 +9,11 @@ import { createErrorCounts, ERROR_CLASSES, type ErrorCounts } from "./errors.ts"
 import { createHistogram, decodeHistogram, encodeHistogram, type Histogram } from "./histogram.ts";
 
 export interface Second {
+  /** Messages echoed and verified, and their bytes. */
   readonly messages: number;
   readonly bytes: number;
+  /** Messages sent (queued on a socket). */
+  readonly sent: number;
   readonly errors: ErrorCounts;
   readonly latency: Histogram;
   readonly connectLatency: Histogram | null;

@@ -55,6 +55,7 @@ export function runUdpEngine(
     let phase: "warmup" | "measure" | "stopping" = o.warmup > 0 ? "warmup" : "measure";
     let budget = Number.POSITIVE_INFINITY;
     let messages = 0;
+    let sent = 0;
     let bytes = 0;
     let measureStart = performance.now();
     let measureEnd = 0;
@@ -79,6 +80,7 @@ export function runUdpEngine(
       // A full cycle later the same index comes round: one still in flight that long is lost.
       if (ch.inFlight.delete(m)) errors.lost++;
       ch.inFlight.set(m, at);
+      sent++;
       if (!ch.socket.send(views[m] as Buffer)) ch.unsent.push(m);
     };
 
@@ -136,14 +138,18 @@ export function runUdpEngine(
       messages = bytes = 0;
       budget = o.amount ?? Number.POSITIVE_INFINITY;
       measureStart = lastSample = performance.now();
-      let last = { messages: 0, bytes: 0 };
+      let last = { messages: 0, bytes: 0, sent };
       const latencyOfSecond = intervals();
       const errorsOfSecond = errorDeltas(errors);
       sample = () => {
-        const second = { messages: messages - last.messages, bytes: bytes - last.bytes };
+        const second = {
+          messages: messages - last.messages,
+          bytes: bytes - last.bytes,
+          sent: sent - last.sent,
+        };
         perSecond.messages.push(second.messages);
         perSecond.bytes.push(second.bytes);
-        last = { messages, bytes };
+        last = { messages, bytes, sent };
         lastSample = performance.now();
         hooks.onSecond?.(second.messages, second.bytes, {
           ...second,
