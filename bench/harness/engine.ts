@@ -101,15 +101,17 @@ export function runEngine(
       sample = () => {
         perSecond.messages.push(run.messages - lastMessages);
         perSecond.bytes.push(run.bytes - lastBytes);
+        const sentNow = sentSoFar();
         hooks.onSecond?.(run.messages - lastMessages, run.bytes - lastBytes, {
           messages: run.messages - lastMessages,
           bytes: run.bytes - lastBytes,
-          sent: -lastSent + (lastSent = sentSoFar()),
+          sent: sentNow - lastSent,
           errors: errorsOfSecond(),
           latency: latencyOfSecond(run.latency),
           connectLatency: o.churn ? connectOfSecond(run.connectLatency) : null,
           open: conns.reduce((n, c) => n + (c.socket === null ? 0 : 1), 0),
         });
+        lastSent = sentNow;
         lastMessages = run.messages;
         lastBytes = run.bytes;
         lastSample = performance.now();
