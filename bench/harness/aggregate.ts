@@ -41,6 +41,9 @@ export interface BenchResult {
   readonly stages: readonly { readonly rate: number; readonly seconds: number }[] | null;
   readonly connectRate: number | null;
   readonly channelLifetime: number | null;
+  /** --start-at (ISO 8601), when the run waited for it; --slice as "INDEX/COUNT". */
+  readonly startAt: string | null;
+  readonly slice: string | null;
   /** Seconds of measured load. */
   readonly duration: number;
   readonly start: string;
@@ -123,6 +126,8 @@ export function aggregate(
     stages: o.stages,
     connectRate: o.connectRate,
     channelLifetime: o.channelLifetime,
+    startAt: o.startAt === null ? null : new Date(o.startAt).toISOString(),
+    slice: o.slice === null ? null : `${o.slice.index}/${o.slice.count}`,
     duration: Math.round(seconds * 1000) / 1000,
     start: times.start.toISOString(),
     finish: times.finish.toISOString(),

@@ -5,10 +5,12 @@
  * --json) to stdout. Exit 0 for a clean run, 1 when any echo was wrong or
  * any connection failed, 2 for bad flags, 99 when a --threshold broke.
  */
-import { EchodError } from "../../src/errors.ts";
+import { EchodError, usageError } from "../../src/errors.ts";
 import { aggregate, measuredOf } from "./aggregate.ts";
 import { LiveRun } from "./live.ts";
 import { createLiveRegistry, serveLiveMetrics } from "./live-metrics.ts";
+import { mergeReports, readReports } from "./merge.ts";
+import { MERGE_USAGE, parseMergeArgs } from "./merge-cli.ts";
 import { type BenchOptions, parseBenchCli } from "./options.ts";
 import { printResult } from "./print.ts";
 import { startProgress } from "./progress.ts";
@@ -18,6 +20,7 @@ import { exitCode, hopeless, verdict } from "./thresholds.ts";
 import { runWorkers } from "./workers.ts";
 
 async function main(argv: readonly string[]): Promise<number> {
+  if (argv[0] === "merge") return merge(argv.slice(1));
   const cli = parseBenchCli(argv, process.stderr.isTTY === true);
   if (cli.kind === "output") {
     process.stdout.write(`${cli.text}\n`);
@@ -35,6 +38,7 @@ async function main(argv: readonly string[]): Promise<number> {
   const metrics = o.metricsPort === null ? null : startLiveMetrics(o, live);
   let stopRun = () => {};
   let abortedBy: string | null = null;
+  if (o.startAt !== null) await waitUntil(o.startAt);
   const start = new Date();
   const parts = await runWorkers(o, {
     onStart: (stop) => {
@@ -63,6 +67,45 @@ async function main(argv: readonly string[]): Promise<number> {
       : { ...measured, thresholds: verdict(o.thresholds, measuredOf(measured), abortedBy) };
   process.stderr.write(printResult(result));
   if (o.json) process.stdout.write(`${JSON.stringify(result)}\n`);
+  return exitCode(result.thresholds, result.errorsTotal, result.mismatches);
+}
+
+/** --start-at: sleeps until then; a harness that comes up late starts at once, and says so. */
+async function waitUntil(at: number): Promise<void> {
+  const wait = at - Date.now();
+  if (wait > 0) {
+    await Bun.sleep(wait);
+    return;
+  }
+  process.stderr.write(
+    `echod-bench: started ${-wait} ms after --start-at ${new Date(at).toISOString()}\n`,
+  );
+}
+
+/** `echod-bench merge FILE...`: the merged report on stderr (and stdout with --json). */
+async function merge(argv: readonly string[]): Promise<number> {
+  const args = parseMergeArgs(argv);
+  if (args === "help") {
+    process.stdout.write(`${MERGE_USAGE}\n`);
+    return 0;
+  }
+  const reports = [];
+  for (const file of args.files) {
+    let text: string;
+    try {
+      text = file === "-" ? await Bun.stdin.text() : await Bun.file(file).text();
+    } catch (error) {
+      throw usageError("merge input", file, `cannot be read (${(error as Error).message})`);
+    }
+    reports.push(...readReports(file, text));
+  }
+  const merged = mergeReports(reports, args.title);
+  const result =
+    args.thresholds.length === 0
+      ? merged
+      : { ...merged, thresholds: verdict(args.thresholds, measuredOf(merged), null) };
+  process.stderr.write(`merged ${reports.length} runs\n${printResult(result)}`);
+  if (args.json) process.stdout.write(`${JSON.stringify(result)}\n`);
   return exitCode(result.thresholds, result.errorsTotal, result.mismatches);
 }
 

@@ -63,6 +63,18 @@ export const LOAD_TEST_FLAGS: readonly LoadTestFlag[] = [
     default: "127.0.0.1",
   },
   {
+    flag: "start-at",
+    boolean: false,
+    describe:
+      "Wait until this time (ISO 8601 with a zone, such as 2026-05-01T12:00:00Z) before connecting, so many harnesses start together",
+  },
+  {
+    flag: "slice",
+    boolean: false,
+    describe:
+      "INDEX/COUNT: run slice INDEX (from 0) of COUNT of the load (connections, rate, amount), as one pod of an Indexed Job",
+  },
+  {
     flag: "threshold",
     boolean: false,
     repeatable: true,
@@ -88,6 +100,10 @@ export interface LoadTestOptions {
   /** --metrics-port (null: no live metrics) and the address it binds. */
   readonly metricsPort: number | null;
   readonly metricsHost: string;
+  /** --start-at, in milliseconds since the epoch, or null. */
+  readonly startAt: number | null;
+  /** --slice INDEX/COUNT, or null for the whole load. */
+  readonly slice: { readonly index: number; readonly count: number } | null;
 }
 
 /** The raw values yargs parsed for LOAD_TEST_FLAGS, checked. */
@@ -123,6 +139,8 @@ export function validateLoadTest(
     throw usageError("--metrics-host", metricsHost, "has no effect without --metrics-port");
   }
   return {
+    startAt: a["start-at"] === undefined ? null : startTime(String(a["start-at"])),
+    slice: a.slice === undefined ? null : parseSlice(String(a.slice)),
     tls: clientTls(endpoint, a),
     metricsPort,
     metricsHost,
@@ -159,4 +177,65 @@ export function port(flag: string, value: unknown): number {
     throw usageError(flag, value, "must be a port from 0 (the kernel chooses) to 65535");
   }
   return n;
+}
+
+function startTime(text: string): number {
+  const ms = Date.parse(text);
+  if (
+    !/^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:\d\d)$/.test(text) ||
+    Number.isNaN(ms)
+  ) {
+    throw usageError(
+      "--start-at",
+      text,
+      "must be an ISO 8601 time with a zone, such as 2026-05-01T12:00:00Z",
+    );
+  }
+  if (ms - Date.now() > 86_400_000)
+    throw usageError("--start-at", text, "is more than a day ahead");
+  return ms;
+}
+
+function parseSlice(text: string): { index: number; count: number } {
+  const m = /^(0|[1-9]\d*)\/([1-9]\d*)$/.exec(text);
+  const index = Number(m?.[1]);
+  const count = Number(m?.[2]);
+  if (!m || index >= count || count > 100_000) {
+    throw usageError("--slice", text, "must be INDEX/COUNT with 0 <= INDEX < COUNT, such as 0/3");
+  }
+  return { index, count };
+}
+
+interface Sliceable {
+  readonly connections: number;
+  readonly workers: number;
+  readonly rate: number | null;
+  readonly amount: number | null;
+  readonly connectRate: number | null;
+  readonly stages: readonly { readonly rate: number; readonly seconds: number }[] | null;
+  readonly slice: { readonly index: number; readonly count: number } | null;
+}
+
+/** This slice's share of the load: connections (and amount) split as evenly as whole numbers go, rates in proportion. */
+export function applySlice<T extends Sliceable>(o: T): T {
+  if (o.slice === null) return o;
+  const { index, count } = o.slice;
+  const share = (total: number) => Math.floor(total / count) + (index < total % count ? 1 : 0);
+  const connections = share(o.connections);
+  if (connections < o.workers || connections === 0) {
+    throw usageError(
+      "--slice",
+      `${index}/${count}`,
+      `leaves ${connections} of --connections ${o.connections} to this slice, fewer than --workers ${o.workers}`,
+    );
+  }
+  const part = connections / o.connections;
+  return {
+    ...o,
+    connections,
+    rate: o.rate === null ? null : o.rate * part,
+    amount: o.amount === null ? null : share(o.amount),
+    connectRate: o.connectRate === null ? null : o.connectRate * part,
+    stages: o.stages?.map((s) => ({ rate: s.rate * part, seconds: s.seconds })) ?? null,
+  };
 }

@@ -7,7 +7,7 @@
 import { usageError } from "../../src/errors.ts";
 import { parseDecimal, parseInteger, parseSeconds, parseSize } from "../../src/units.ts";
 import type { RateStage } from "./engine-conn.ts";
-import { type LoadTestOptions, validateLoadTest } from "./options-load.ts";
+import { applySlice, type LoadTestOptions, validateLoadTest } from "./options-load.ts";
 import { parseEndpoint, parseHostPort, type Transport } from "./target.ts";
 
 export interface BenchOptions extends LoadTestOptions {
@@ -86,28 +86,30 @@ export function validate(a: Record<string, unknown>, isTTY: boolean): BenchOptio
     throw usageError("--metrics-url", metricsUrl, "must be an http:// or https:// URL");
   }
   const load = validateLoadTest(a, endpoint, churn);
-  return Object.freeze({
-    transport: endpoint.transport,
-    host,
-    port,
-    unix: endpoint.unix,
-    ...load,
-    connections,
-    size,
-    pipelining: integer("--pipelining", a.pipelining, 1, 65_536),
-    duration,
-    amount,
-    warmup: seconds("--warmup", a.warmup, false),
-    timeout: seconds("--timeout", a.timeout, true),
-    workers,
-    rate,
-    churn,
-    json: a.json === true,
-    title: a.title === undefined ? null : String(a.title),
-    metricsUrl,
-    progress: typeof a.progress === "boolean" ? a.progress : isTTY,
-    stages: stages !== null && stages.length > 1 ? stages : null,
-  });
+  return Object.freeze(
+    applySlice({
+      transport: endpoint.transport,
+      host,
+      port,
+      unix: endpoint.unix,
+      ...load,
+      connections,
+      size,
+      pipelining: integer("--pipelining", a.pipelining, 1, 65_536),
+      duration,
+      amount,
+      warmup: seconds("--warmup", a.warmup, false),
+      timeout: seconds("--timeout", a.timeout, true),
+      workers,
+      rate,
+      churn,
+      json: a.json === true,
+      title: a.title === undefined ? null : String(a.title),
+      metricsUrl,
+      progress: typeof a.progress === "boolean" ? a.progress : isTTY,
+      stages: stages !== null && stages.length > 1 ? stages : null,
+    }),
+  );
 }
 
 /** "127.0.0.1:7007", "localhost:7007", "[::1]:7007". */

@@ -119,6 +119,8 @@ export function expectSchema(r: BenchResult): void {
       "stages",
       "connectRate",
       "channelLifetime",
+      "startAt",
+      "slice",
       "duration",
       "start",
       "finish",

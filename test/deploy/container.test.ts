@@ -107,9 +107,10 @@ describe("the image's entrypoint and healthcheck, run as the container runs them
     }
   });
 
-  test("the image holds no dev dependency and no test, bench or deploy file", () => {
+  test("the image holds no dev dependency and no test or deploy file, and of the bench only the harness", () => {
     const app = image.hostPath(".");
-    expect(readdirSync(app).sort()).toEqual(["node_modules", "package.json", "src"]);
+    expect(readdirSync(app).sort()).toEqual(["bench", "node_modules", "package.json", "src"]);
+    expect(readdirSync(`${app}/bench`)).toEqual(["harness"]);
     for (const dev of ["bun", "typescript", "@biomejs", "fast-check", "yaml", "dockerfile-ast"]) {
       expect(existsSync(`${app}/node_modules/${dev}`)).toBe(false);
     }
