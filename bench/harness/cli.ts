@@ -7,6 +7,7 @@
  */
 import { EchodError, usageError } from "../../src/errors.ts";
 import { aggregate, measuredOf } from "./aggregate.ts";
+import { loadChartJs, renderRunHtml } from "./html-report.ts";
 import { LiveRun } from "./live.ts";
 import { createLiveRegistry, serveLiveMetrics } from "./live-metrics.ts";
 import { mergeReports, readReports } from "./merge.ts";
@@ -34,6 +35,8 @@ async function main(argv: readonly string[]): Promise<number> {
         o.duration === null ? null : o.duration + o.warmup,
       )
     : null;
+  // Before any load: a run that cannot write its page should not start.
+  const chartJs = o.html === null ? null : loadChartJs();
   const live = new LiveRun();
   const metrics = o.metricsPort === null ? null : startLiveMetrics(o, live);
   let stopRun = () => {};
@@ -65,8 +68,13 @@ async function main(argv: readonly string[]): Promise<number> {
     o.thresholds.length === 0
       ? measured
       : { ...measured, thresholds: verdict(o.thresholds, measuredOf(measured), abortedBy) };
-  process.stderr.write(printResult(result));
+  const tables = printResult(result);
+  process.stderr.write(tables);
   if (o.json) process.stdout.write(`${JSON.stringify(result)}\n`);
+  if (o.html !== null && chartJs !== null) {
+    await Bun.write(o.html, renderRunHtml(result, live.timeline(), tables, chartJs));
+    process.stderr.write(`echod-bench: wrote ${o.html}\n`);
+  }
   return exitCode(result.thresholds, result.errorsTotal, result.mismatches);
 }
 

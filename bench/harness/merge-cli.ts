@@ -12,7 +12,6 @@ export interface MergeArgs {
   readonly thresholds: readonly Threshold[];
   readonly json: boolean;
   readonly title: string | null;
-  readonly html: string | null;
 }
 
 export const MERGE_USAGE = `echod-bench merge FILE... [options]
@@ -23,15 +22,13 @@ report: histograms merged bucket by bucket, counts and connections added. Runs o
 Options:
   --threshold EXPR  judged on the merged result (repeatable; exit 99 when one breaks)
   --json, -j        the merged report as one JSON line on stdout
-  --title TEXT      the merged report's title
-  --html FILE       the merged report as an HTML page`;
+  --title TEXT      the merged report's title`;
 
 export function parseMergeArgs(argv: readonly string[]): MergeArgs | "help" {
   const files: string[] = [];
   const thresholds: Threshold[] = [];
   let json = false;
   let title: string | null = null;
-  let html: string | null = null;
   for (let i = 0; i < argv.length; i++) {
     const token = argv[i] as string;
     const [flag, inline] =
@@ -47,7 +44,6 @@ export function parseMergeArgs(argv: readonly string[]): MergeArgs | "help" {
     else if (flag === "--threshold") thresholds.push(parseThreshold(value()));
     else if (flag === "--json" || flag === "-j") json = true;
     else if (flag === "--title") title = value();
-    else if (flag === "--html") html = value();
     else if (token === "-" || !token.startsWith("-")) files.push(token);
     else throw new EchodError("E_USAGE", `unknown option ${token} (see echod-bench merge --help)`);
   }
@@ -57,5 +53,5 @@ export function parseMergeArgs(argv: readonly string[]): MergeArgs | "help" {
       "merge: give the report files to merge, or - for standard input",
     );
   }
-  return { files, thresholds, json, title, html };
+  return { files, thresholds, json, title };
 }

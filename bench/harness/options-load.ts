@@ -75,6 +75,12 @@ export const LOAD_TEST_FLAGS: readonly LoadTestFlag[] = [
       "INDEX/COUNT: run slice INDEX (from 0) of COUNT of the load (connections, rate, amount), as one pod of an Indexed Job",
   },
   {
+    flag: "html",
+    boolean: false,
+    describe:
+      "Write the run as an HTML page with charts (per-second rate and latency) to this file",
+  },
+  {
     flag: "threshold",
     boolean: false,
     repeatable: true,
@@ -102,6 +108,8 @@ export interface LoadTestOptions {
   readonly metricsHost: string;
   /** --start-at, in milliseconds since the epoch, or null. */
   readonly startAt: number | null;
+  /** --html FILE, or null. */
+  readonly html: string | null;
   /** --slice INDEX/COUNT, or null for the whole load. */
   readonly slice: { readonly index: number; readonly count: number } | null;
 }
@@ -141,6 +149,7 @@ export function validateLoadTest(
   return {
     startAt: a["start-at"] === undefined ? null : startTime(String(a["start-at"])),
     slice: a.slice === undefined ? null : parseSlice(String(a.slice)),
+    html: a.html === undefined ? null : nonEmpty("--html", a.html),
     tls: clientTls(endpoint, a),
     metricsPort,
     metricsHost,
@@ -238,4 +247,10 @@ export function applySlice<T extends Sliceable>(o: T): T {
     connectRate: o.connectRate === null ? null : o.connectRate * part,
     stages: o.stages?.map((s) => ({ rate: s.rate * part, seconds: s.seconds })) ?? null,
   };
+}
+
+function nonEmpty(flag: string, value: unknown): string {
+  const text = String(value);
+  if (text === "") throw usageError(flag, text, "needs a file name");
+  return text;
 }
