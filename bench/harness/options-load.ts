@@ -7,6 +7,7 @@
 import type { FlagShape } from "../../src/cli.ts";
 import { usageError } from "../../src/errors.ts";
 import { parseDecimal, parseInteger, parseSeconds } from "../../src/units.ts";
+import { parseSlice } from "./slice.ts";
 import { type ClientTls, clientTls, type Endpoint } from "./target.ts";
 import { parseThreshold, type Threshold } from "./thresholds.ts";
 
@@ -203,50 +204,6 @@ function startTime(text: string): number {
   if (ms - Date.now() > 86_400_000)
     throw usageError("--start-at", text, "is more than a day ahead");
   return ms;
-}
-
-function parseSlice(text: string): { index: number; count: number } {
-  const m = /^(0|[1-9]\d*)\/([1-9]\d*)$/.exec(text);
-  const index = Number(m?.[1]);
-  const count = Number(m?.[2]);
-  if (!m || index >= count || count > 100_000) {
-    throw usageError("--slice", text, "must be INDEX/COUNT with 0 <= INDEX < COUNT, such as 0/3");
-  }
-  return { index, count };
-}
-
-interface Sliceable {
-  readonly connections: number;
-  readonly workers: number;
-  readonly rate: number | null;
-  readonly amount: number | null;
-  readonly connectRate: number | null;
-  readonly stages: readonly { readonly rate: number; readonly seconds: number }[] | null;
-  readonly slice: { readonly index: number; readonly count: number } | null;
-}
-
-/** This slice's share of the load: connections (and amount) split as evenly as whole numbers go, rates in proportion. */
-export function applySlice<T extends Sliceable>(o: T): T {
-  if (o.slice === null) return o;
-  const { index, count } = o.slice;
-  const share = (total: number) => Math.floor(total / count) + (index < total % count ? 1 : 0);
-  const connections = share(o.connections);
-  if (connections < o.workers || connections === 0) {
-    throw usageError(
-      "--slice",
-      `${index}/${count}`,
-      `leaves ${connections} of --connections ${o.connections} to this slice, fewer than --workers ${o.workers}`,
-    );
-  }
-  const part = connections / o.connections;
-  return {
-    ...o,
-    connections,
-    rate: o.rate === null ? null : o.rate * part,
-    amount: o.amount === null ? null : share(o.amount),
-    connectRate: o.connectRate === null ? null : o.connectRate * part,
-    stages: o.stages?.map((s) => ({ rate: s.rate * part, seconds: s.seconds })) ?? null,
-  };
 }
 
 function nonEmpty(flag: string, value: unknown): string {

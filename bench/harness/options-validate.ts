@@ -7,7 +7,8 @@
 import { usageError } from "../../src/errors.ts";
 import { parseDecimal, parseInteger, parseSeconds, parseSize } from "../../src/units.ts";
 import type { RateStage } from "./engine-conn.ts";
-import { applySlice, type LoadTestOptions, validateLoadTest } from "./options-load.ts";
+import { type LoadTestOptions, validateLoadTest } from "./options-load.ts";
+import { applySlice } from "./slice.ts";
 import { parseEndpoint, parseHostPort, type Transport } from "./target.ts";
 
 export interface BenchOptions extends LoadTestOptions {
