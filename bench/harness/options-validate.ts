@@ -87,6 +87,12 @@ export function validate(a: Record<string, unknown>, isTTY: boolean): BenchOptio
     throw usageError("--metrics-url", metricsUrl, "must be an http:// or https:// URL");
   }
   const load = validateLoadTest(a, endpoint, churn);
+  if (endpoint.transport === "udp") {
+    if (churn) throw usageError("--churn", "true", "does not apply to a udp:// target");
+    if (size < 4 || size > 65_507) {
+      throw usageError("--size", a.size, "must be 4 to 65507 bytes for a udp:// target");
+    }
+  }
   return Object.freeze(
     applySlice({
       transport: endpoint.transport,
