@@ -25,6 +25,11 @@ const SHAPE = [
   "channelLifetime",
 ] as const;
 
+/** A key's value as far as shape goes: the stages' lengths, not their rates (slices of a rate differ). */
+function shapeOf(r: BenchResult, key: (typeof SHAPE)[number]): unknown {
+  return key === "stages" ? (r.stages?.map((s) => s.seconds) ?? null) : r[key];
+}
+
 export interface NamedReport {
   /** Where it came from, for error messages: "FILE:LINE". */
   readonly from: string;
@@ -60,8 +65,8 @@ export function mergeReports(reports: readonly NamedReport[], title: string | nu
     throw usageError("merge input", "", "holds no echod-bench --json report");
   for (const { from, report } of reports.slice(1)) {
     for (const key of SHAPE) {
-      const a = JSON.stringify(first.report[key]);
-      const b = JSON.stringify(report[key]);
+      const a = JSON.stringify(shapeOf(first.report, key));
+      const b = JSON.stringify(shapeOf(report, key));
       if (a !== b) {
         throw usageError(
           "merge input",

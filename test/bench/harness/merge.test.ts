@@ -168,6 +168,29 @@ describe("three harnesses with --start-at and --slice against one echod, merged"
   }, 40_000);
 });
 
+test("slices of a run in stages merge, each stage's rate added", async () => {
+  const { reports, files } = await slicedRuns(echod.port, ["-c", "4", "-R", "400:1s,800:1s"], 2);
+  expect(reports.map((r) => r.stages)).toEqual([
+    [
+      { rate: 200, seconds: 1 },
+      { rate: 400, seconds: 1 },
+    ],
+    [
+      { rate: 200, seconds: 1 },
+      { rate: 400, seconds: 1 },
+    ],
+  ]);
+  const run = await merge([...files, "-j"]);
+  expect(run.code).toBe(0);
+  const m = jsonLine(run);
+  expect(m.stages).toEqual([
+    { rate: 400, seconds: 1 },
+    { rate: 800, seconds: 1 },
+  ]);
+  expect(m.rate).toBe(800);
+  expect(m.messages.total).toBe(reports.reduce((t, r) => t + r.messages.total, 0));
+}, 40_000);
+
 describe("refusals", () => {
   test("runs of different shapes are not merged (exit 2, naming the key and both reports)", async () => {
     const a = jsonLine(await runBench([`127.0.0.1:${echod.port}`, "-c", "1", "-d", "0.3", "-j"]));
