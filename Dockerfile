@@ -33,6 +33,9 @@ ENV NODE_ENV=production \
 COPY --from=deps /app/node_modules ./node_modules
 COPY package.json ./
 COPY src ./src
+# The load harness too (it imports src/ and production dependencies only), so
+# the same image runs deploy/kubernetes/bench-job.yaml: bun bench/harness/cli.ts.
+COPY bench/harness ./bench/harness
 # The official Bun images ship a `bun` user with uid 1000.
 USER bun
 # Echo port and admin (metrics, /livez, /readyz) port: the defaults in src/config.ts.

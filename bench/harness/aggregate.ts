@@ -6,9 +6,11 @@
 import { isHarnessBound } from "./cpu.ts";
 import type { EngineResult } from "./engine.ts";
 import { addErrorCounts, createErrorCounts, type ErrorCounts, totalErrors } from "./errors.ts";
-import { type LatencySummary, mergeHistograms, summarize } from "./histogram.ts";
+import { encodeHistogram, type LatencySummary, mergeHistograms, summarize } from "./histogram.ts";
 import type { BenchOptions } from "./options.ts";
 import type { ServerSide } from "./server-metrics.ts";
+import { formatEndpoint, type Transport } from "./target.ts";
+import type { Measured, ThresholdVerdict } from "./thresholds.ts";
 
 /** A total, its rate over the measured time, and the spread of the per-second samples. */
 export interface Throughput {
@@ -27,13 +29,22 @@ export interface Throughput {
 
 export interface BenchResult {
   readonly title: string | null;
+  /** As given: `host:port` for TCP, else `tls://host:port`, `unix:/path` or `udp://host:port`. */
   readonly target: string;
+  readonly transport: Transport;
   readonly mode: "closed" | "rate" | "churn";
   readonly connections: number;
   readonly size: number;
   readonly pipelining: number;
   readonly workers: number;
   readonly rate: number | null;
+  /** `--rate` in stages (then `rate` is the highest stage's), else null. */
+  readonly stages: readonly { readonly rate: number; readonly seconds: number }[] | null;
+  readonly connectRate: number | null;
+  readonly channelLifetime: number | null;
+  /** --start-at (ISO 8601), when the run waited for it; --slice as "INDEX/COUNT". */
+  readonly startAt: string | null;
+  readonly slice: string | null;
   /** Seconds of measured load. */
   readonly duration: number;
   readonly start: string;
@@ -57,6 +68,12 @@ export interface BenchResult {
   readonly workerWaiting: (number | null)[];
   /** A worker was busy (CPU plus run-queue wait) for at least 90% of the run: the harness may be the limit. */
   readonly harnessBound: boolean;
+  /** With --threshold: each one judged, and the one that stopped the run (--abort-on-fail). */
+  readonly thresholds: ThresholdVerdict | null;
+  /** The merged HDR histograms, encoded (hdr-histogram-js compressed base64), for `echod-bench merge`. */
+  readonly histograms: { readonly latency: string; readonly connectLatency: string | null };
+  /** The per-second samples the throughputs describe, for `echod-bench merge`. */
+  readonly perSecond: { readonly messages: readonly number[]; readonly bytes: readonly number[] };
 }
 
 export function throughput(total: number, seconds: number, samples: readonly number[]): Throughput {
@@ -95,40 +112,48 @@ export function aggregate(
   const errors = createErrorCounts();
   for (const p of parts) addErrorCounts(errors, p.errors);
   const connects = sum((p) => p.connects);
+  const latency = mergeHistograms(parts.map((p) => p.latency));
+  const connectLatency = o.churn
+    ? mergeHistograms(parts.flatMap((p) => (p.connectLatency ? [p.connectLatency] : [])))
+    : null;
+  const perSecond = {
+    messages: sumSeconds(parts.map((p) => p.perSecond.messages)),
+    bytes: sumSeconds(parts.map((p) => p.perSecond.bytes)),
+  };
   return {
     title: o.title,
-    target: o.host.includes(":") ? `[${o.host}]:${o.port}` : `${o.host}:${o.port}`,
+    target: formatEndpoint(o),
+    transport: o.transport,
     mode: o.churn ? "churn" : o.rate !== null ? "rate" : "closed",
     connections: o.connections,
     size: o.size,
     pipelining: o.pipelining,
     workers: o.workers,
     rate: o.rate,
+    stages: o.stages,
+    connectRate: o.connectRate,
+    channelLifetime: o.channelLifetime,
+    startAt: o.startAt === null ? null : new Date(o.startAt).toISOString(),
+    slice: o.slice === null ? null : `${o.slice.index}/${o.slice.count}`,
     duration: Math.round(seconds * 1000) / 1000,
     start: times.start.toISOString(),
     finish: times.finish.toISOString(),
     messages: throughput(
       sum((p) => p.messages),
       seconds,
-      sumSeconds(parts.map((p) => p.perSecond.messages)),
+      perSecond.messages,
     ),
     bytes: throughput(
       sum((p) => p.bytes),
       seconds,
-      sumSeconds(parts.map((p) => p.perSecond.bytes)),
+      perSecond.bytes,
     ),
-    latency: summarize(mergeHistograms(parts.map((p) => p.latency))),
-    churn: o.churn
+    latency: summarize(latency),
+    churn: connectLatency
       ? {
           // Per-second samples are of messages; in churn each connection echoes exactly one.
-          connections: throughput(
-            connects,
-            seconds,
-            sumSeconds(parts.map((p) => p.perSecond.messages)),
-          ),
-          connectLatency: summarize(
-            mergeHistograms(parts.flatMap((p) => (p.connectLatency ? [p.connectLatency] : []))),
-          ),
+          connections: throughput(connects, seconds, perSecond.messages),
+          connectLatency: summarize(connectLatency),
         }
       : null,
     mismatches: errors.mismatch,
@@ -138,5 +163,23 @@ export function aggregate(
     workerCpu: parts.map((p) => p.busy.cpu),
     workerWaiting: parts.map((p) => p.busy.waiting),
     harnessBound: isHarnessBound(parts.map((p) => p.busy)),
+    thresholds: null,
+    histograms: {
+      latency: encodeHistogram(latency),
+      connectLatency: connectLatency ? encodeHistogram(connectLatency) : null,
+    },
+    perSecond,
+  };
+}
+
+/** The figures of a report that thresholds judge. */
+export function measuredOf(r: BenchResult): Measured {
+  return {
+    latency: r.latency,
+    connectLatency: r.churn?.connectLatency ?? null,
+    rate: r.messages.average,
+    throughput: r.bytes.average,
+    errorsTotal: r.errorsTotal,
+    errors: r.errors,
   };
 }

@@ -8,10 +8,22 @@ import type { Socket, SocketHandler } from "bun";
 import type { ErrorCounts } from "./errors.ts";
 import type { Histogram } from "./histogram.ts";
 import { type Pattern, startOffset } from "./payload.ts";
+import type { ClientTls, Transport } from "./target.ts";
+
+/** One stage of an open loop: this many messages a second for this many seconds. */
+export interface RateStage {
+  readonly rate: number;
+  readonly seconds: number;
+}
 
 export interface EngineOptions {
+  readonly transport: Transport;
   readonly host: string;
   readonly port: number;
+  /** Unix targets: the socket's path. */
+  readonly unix: string | null;
+  /** TLS targets: the client's settings. */
+  readonly tls: ClientTls | null;
   readonly connections: number;
   readonly pipelining: number;
   /** Seconds of measured load after the warmup; null when `amount` bounds the run. */
@@ -26,6 +38,12 @@ export interface EngineOptions {
   readonly churn: boolean;
   /** Bytes each connection skips before its echo (a server banner); negative: a line of at most -banner bytes. */
   readonly banner: number;
+  /** Connections opened per second (this worker's share), or null for all at once. */
+  readonly connectRate: number | null;
+  /** Seconds after which a connection closes and reconnects, or null. */
+  readonly channelLifetime: number | null;
+  /** Open loop in stages (this worker's share of each rate), or null. */
+  readonly stages: readonly RateStage[] | null;
   /** Index of this worker's first connection among all workers', to spread payload offsets. */
   readonly firstConnection: number;
 }
@@ -49,6 +67,8 @@ export interface Run {
   messages: number;
   bytes: number;
   connects: number;
+  /** Messages queued on sockets since closed (for the live count of messages sent). */
+  sentBefore: number;
   /** Connections not yet finished. */
   live: number;
   /** When a message was last echoed (or the run began): amount mode gives up after --timeout without one. */
@@ -83,6 +103,9 @@ export class Conn {
   slotBase = 0;
   slotNext = 0;
   connectStart = 0;
+  /** When this socket opened, and whether it is past --channel-lifetime (sends no more, closes once echoed). */
+  openedAt = 0;
+  retiring = false;
   /** We closed it on purpose (run over, churn cycle done, or a counted failure). */
   closing = false;
   done = false;

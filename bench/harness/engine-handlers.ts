@@ -25,7 +25,7 @@ function settle(c: Conn): void {
     // Connecting or waiting to reconnect: finished when that resolves.
     return;
   }
-  if ((run.phase === "stopping" || run.budget <= 0) && c.sent === c.received) {
+  if ((run.phase === "stopping" || run.budget <= 0 || c.retiring) && c.sent === c.received) {
     c.closing = true;
     c.socket.end();
   }
@@ -40,7 +40,7 @@ export function fail(c: Conn, kind: ErrorClass): void {
 /** Queues up to `n` more messages on `c`, within the budget; returns how many. */
 function queue(c: Conn, n: number, now: number): number {
   const run = c.run;
-  if (run.phase === "stopping") return 0;
+  if (run.phase === "stopping" || c.retiring) return 0;
   let k = n;
   if (run.phase === "measure" && run.budget < k) k = run.budget;
   if (k <= 0) return 0;
@@ -80,6 +80,9 @@ export function createHandlers(): SocketHandler<Conn> {
       const run = c.run;
       const now = performance.now();
       c.socket = socket;
+      c.openedAt = now;
+      c.retiring = false;
+      run.sentBefore += c.sent;
       c.sent = c.received = c.partial = c.pending = 0;
       c.skip = run.o.banner;
       c.batchHead = c.batchTail = 0;

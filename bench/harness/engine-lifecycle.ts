@@ -9,12 +9,12 @@ export function connect(c: Conn): void {
   const run = c.run;
   c.closing = false;
   c.connectStart = performance.now();
-  Bun.connect<Conn>({
-    hostname: run.o.host,
-    port: run.o.port,
-    data: c,
-    socket: run.handlers,
-  }).catch(() => {
+  const o = run.o;
+  const tls = o.tls === null ? {} : { tls: o.tls };
+  (o.unix === null
+    ? Bun.connect<Conn>({ hostname: o.host, port: o.port, ...tls, data: c, socket: run.handlers })
+    : Bun.connect<Conn>({ unix: o.unix, ...tls, data: c, socket: run.handlers })
+  ).catch(() => {
     // Reported through connectError.
   });
 }

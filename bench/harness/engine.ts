@@ -15,12 +15,14 @@
  */
 import { readThreadClock, type ThreadBusy, threadBusySince } from "./cpu.ts";
 import { Conn, type EngineOptions, type Run } from "./engine-conn.ts";
-import { abandon, checkTimeouts } from "./engine-deadlines.ts";
-import { createHandlers, sendDue, settle } from "./engine-handlers.ts";
+import { abandon, checkTimeouts, openAll, retire } from "./engine-deadlines.ts";
+import { sendDue, settle } from "./engine-handlers.ts";
 import { connect } from "./engine-lifecycle.ts";
 import { createErrorCounts, type ErrorCounts } from "./errors.ts";
 import { createHistogram, type Histogram } from "./histogram.ts";
 import type { Pattern } from "./payload.ts";
+import { errorDeltas, intervals, type Second } from "./seconds.ts";
+import { createTransportHandlers } from "./transport-tls.ts";
 
 export type { EngineOptions } from "./engine-conn.ts";
 
@@ -40,8 +42,10 @@ export interface EngineResult {
 }
 
 export interface EngineHooks {
-  /** Called once a second of measured load with that second's counts. */
-  onSecond?(messages: number, bytes: number): void;
+  /** Called once a second of measured load with that second's counts (and all of that second in `second`). */
+  onSecond?(messages: number, bytes: number, second: Second): void;
+  /** Called once, at the start, with the function that ends the run early (--abort-on-fail). */
+  onStart?(stop: () => void): void;
 }
 
 export function runEngine(
@@ -58,10 +62,11 @@ export function runEngine(
       latency: createHistogram(),
       connectLatency: createHistogram(),
       errors: createErrorCounts(),
-      handlers: createHandlers(),
+      handlers: createTransportHandlers(o),
       interval: o.rate ? (1000 * o.connections) / o.rate : 0,
       phase: o.warmup > 0 ? "warmup" : "measure",
       budget: Number.POSITIVE_INFINITY,
+      sentBefore: 0,
       messages: 0,
       bytes: 0,
       connects: 0,
@@ -83,6 +88,7 @@ export function runEngine(
     let finalSample = () => {};
 
     const startMeasuring = () => {
+      if (run.phase === "stopping") return;
       run.phase = "measure";
       run.latency.reset();
       run.connectLatency.reset();
@@ -93,10 +99,25 @@ export function runEngine(
       let lastMessages = 0;
       let lastBytes = 0;
       let lastSample = measureStart;
+      const latencyOfSecond = intervals();
+      const connectOfSecond = intervals();
+      const errorsOfSecond = errorDeltas(run.errors);
+      const sentSoFar = () => conns.reduce((n, c) => n + c.sent, run.sentBefore);
+      let lastSent = sentSoFar();
       sample = () => {
         perSecond.messages.push(run.messages - lastMessages);
         perSecond.bytes.push(run.bytes - lastBytes);
-        hooks.onSecond?.(run.messages - lastMessages, run.bytes - lastBytes);
+        const sentNow = sentSoFar();
+        hooks.onSecond?.(run.messages - lastMessages, run.bytes - lastBytes, {
+          messages: run.messages - lastMessages,
+          bytes: run.bytes - lastBytes,
+          sent: sentNow - lastSent,
+          errors: errorsOfSecond(),
+          latency: latencyOfSecond(run.latency),
+          connectLatency: o.churn ? connectOfSecond(run.connectLatency) : null,
+          open: conns.reduce((n, c) => n + (c.socket === null ? 0 : 1), 0),
+        });
+        lastSent = sentNow;
         lastMessages = run.messages;
         lastBytes = run.bytes;
         lastSample = performance.now();
@@ -140,17 +161,19 @@ export function runEngine(
       });
     };
 
+    hooks.onStart?.(stop);
     if (run.phase === "warmup") timers.push(setTimeout(startMeasuring, o.warmup * 1000));
     else startMeasuring();
     const tick = Math.max(10, Math.min(250, (o.timeout * 1000) / 4));
     timers.push(
       setInterval(() => {
         checkTimeouts(conns);
+        if (o.channelLifetime !== null) retire(conns, o.channelLifetime);
         // Amount mode has no clock of its own: a server that never echoes must not keep it running.
         if (o.amount !== null && performance.now() - run.lastProgress > o.timeout * 1000) stop();
       }, tick),
     );
     if (o.rate) timers.push(setInterval(() => sendDue(conns), 1));
-    for (const c of conns) connect(c);
+    openAll(conns, o.connectRate, connect, timers);
   });
 }

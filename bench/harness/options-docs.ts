@@ -25,9 +25,12 @@ export function renderOptionsPage(): string {
   const table = alignedTable(["option", "takes", "default", "meaning"], rows);
   return `# echod-bench options
 
-\`echod-bench HOST:PORT [options]\` (\`npm run bench -- HOST:PORT [options]\`, or
-\`bun bench/harness/cli.ts HOST:PORT [options]\`) load-tests any TCP echo server
-and checks every byte it echoes. \`echod-bench --help\` prints the same list.
+\`echod-bench TARGET [options]\` (\`npm run bench -- TARGET [options]\`, or
+\`bun bench/harness/cli.ts TARGET [options]\`) load-tests any echo server and
+checks every byte it echoes; TARGET is \`host:port\` (TCP), \`tls://host:port\`,
+\`unix:/path\` or \`udp://host:port\`. \`echod-bench merge FILE...\` merges the
+reports of several runs ([benchmarking.md](benchmarking.md)). \`echod-bench --help\`
+prints the same list.
 
 <!-- Generated from bench/harness/options.ts by \`bun bench/harness/options-docs.ts\`; do not edit by hand. -->
 

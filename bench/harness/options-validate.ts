@@ -6,10 +6,17 @@
  */
 import { usageError } from "../../src/errors.ts";
 import { parseDecimal, parseInteger, parseSeconds, parseSize } from "../../src/units.ts";
+import type { RateStage } from "./engine-conn.ts";
+import { type LoadTestOptions, validateLoadTest } from "./options-load.ts";
+import { applySlice } from "./slice.ts";
+import { parseEndpoint, parseHostPort, type Transport } from "./target.ts";
 
-export interface BenchOptions {
+export interface BenchOptions extends LoadTestOptions {
+  readonly transport: Transport;
   readonly host: string;
   readonly port: number;
+  /** unix: targets: the socket's path, else null. */
+  readonly unix: string | null;
   readonly connections: number;
   readonly size: number;
   readonly pipelining: number;
@@ -26,6 +33,8 @@ export interface BenchOptions {
   readonly progress: boolean;
   /** What each connection skips before its echo: 0 nothing, N > 0 bytes, BANNER_LINE the first line. */
   readonly banner: number;
+  /** `--rate R1:D1,R2:D2,...`: the open loop's stages (then `rate` is the highest), else null. */
+  readonly stages: readonly RateStage[] | null;
 }
 
 /** `banner` for --banner-line: a line of at most this many bytes (echod's longest banner), LF included. */
@@ -35,18 +44,34 @@ export const DEFAULT_DURATION = 10;
 
 /** The raw values yargs parsed (flag name -> value), checked and frozen. */
 export function validate(a: Record<string, unknown>, isTTY: boolean): BenchOptions {
-  const { host, port } = parseTarget(String(a.target));
+  const endpoint = parseEndpoint(String(a.target));
+  const { host, port } = endpoint;
   const amount = a.amount === undefined ? null : integer("--amount", a.amount, 1, 1e12);
   if (amount !== null && a.duration !== undefined) {
     throw usageError("--amount", a.amount, "give --duration or --amount, not both");
   }
+  const stages = a.rate === undefined ? null : parseStages(String(a.rate));
+  if (stages !== null && (a.duration !== undefined || amount !== null)) {
+    throw usageError(
+      "--rate",
+      a.rate,
+      "stages set the run's length: give no --duration or --amount with them",
+    );
+  }
   const duration =
     amount !== null
       ? null
-      : a.duration === undefined
-        ? DEFAULT_DURATION
-        : seconds("--duration", a.duration, true);
-  const rate = a.rate === undefined ? null : positiveNumber("--rate", a.rate);
+      : stages !== null
+        ? stages.reduce((t, s) => t + s.seconds, 0)
+        : a.duration === undefined
+          ? DEFAULT_DURATION
+          : seconds("--duration", a.duration, true);
+  const rate =
+    stages !== null
+      ? Math.max(...stages.map((s) => s.rate))
+      : a.rate === undefined
+        ? null
+        : positiveNumber("--rate", a.rate);
   const churn = a.churn === true;
   if (churn && rate !== null) throw usageError("--rate", a.rate, "cannot be combined with --churn");
   const connections = integer("--connections", a.connections, 1, 1_000_000);
@@ -75,39 +100,61 @@ export function validate(a: Record<string, unknown>, isTTY: boolean): BenchOptio
       "give --banner-bytes or --banner-line, not both",
     );
   }
-  return Object.freeze({
-    banner: a["banner-line"] === true ? BANNER_LINE : bannerBytes,
-    host,
-    port,
-    connections,
-    size,
-    pipelining: integer("--pipelining", a.pipelining, 1, 65_536),
-    duration,
-    amount,
-    warmup: seconds("--warmup", a.warmup, false),
-    timeout: seconds("--timeout", a.timeout, true),
-    workers,
-    rate,
-    churn,
-    json: a.json === true,
-    title: a.title === undefined ? null : String(a.title),
-    metricsUrl,
-    progress: typeof a.progress === "boolean" ? a.progress : isTTY,
-  });
+  const load = validateLoadTest(a, endpoint, churn);
+  if (endpoint.transport === "udp") {
+    if (churn) throw usageError("--churn", "true", "does not apply to a udp:// target");
+    if (size < 4 || size > 65_507) {
+      throw usageError("--size", a.size, "must be 4 to 65507 bytes for a udp:// target");
+    }
+  }
+  return Object.freeze(
+    applySlice({
+      banner: a["banner-line"] === true ? BANNER_LINE : bannerBytes,
+      transport: endpoint.transport,
+      host,
+      port,
+      unix: endpoint.unix,
+      ...load,
+      connections,
+      size,
+      pipelining: integer("--pipelining", a.pipelining, 1, 65_536),
+      duration,
+      amount,
+      warmup: seconds("--warmup", a.warmup, false),
+      timeout: seconds("--timeout", a.timeout, true),
+      workers,
+      rate,
+      churn,
+      json: a.json === true,
+      title: a.title === undefined ? null : String(a.title),
+      metricsUrl,
+      progress: typeof a.progress === "boolean" ? a.progress : isTTY,
+      stages: stages !== null && stages.length > 1 ? stages : null,
+    }),
+  );
 }
 
 /** "127.0.0.1:7007", "localhost:7007", "[::1]:7007". */
 export function parseTarget(target: string): { host: string; port: number } {
-  const match = /^(?:\[([^\]]+)\]|([^:[\]]+)):([1-9]\d*)$/.exec(target);
-  const port = match ? Number(match[3]) : Number.NaN;
-  if (!match || !Number.isInteger(port) || port < 1 || port > 65_535) {
-    throw usageError(
-      "target",
-      target,
-      "must be host:port with a port from 1 to 65535, such as 127.0.0.1:7007 or [::1]:7007",
-    );
-  }
-  return { host: (match[1] ?? match[2]) as string, port };
+  return parseHostPort(target);
+}
+
+/** `--rate 1000` (no stages: null), or `--rate 1000:10s,5000:30s` (stages). */
+function parseStages(text: string): RateStage[] | null {
+  if (!text.includes(":")) return null;
+  return text.split(",").map((part) => {
+    const [r = "", d = "", extra] = part.split(":");
+    const rate = parseDecimal(r);
+    const s = parseSeconds(d);
+    if (extra !== undefined || rate === null || rate <= 0 || s === null || s <= 0 || s > 86_400) {
+      throw usageError(
+        "--rate",
+        text,
+        `stage ${JSON.stringify(part)} must be RATE:DURATION, such as 1000:10s (stages joined by commas)`,
+      );
+    }
+    return { rate, seconds: s };
+  });
 }
 
 function integer(flag: string, value: unknown, min: number, max: number): number {

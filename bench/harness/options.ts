@@ -11,7 +11,9 @@ import { EchodError, usageError } from "../../src/errors.ts";
 import { parseBoolean } from "../../src/units.ts";
 import { VERSION } from "../../src/version.ts";
 import { ERROR_CLASSES, ERROR_MEANINGS } from "./errors.ts";
+import { LOAD_TEST_FLAGS } from "./options-load.ts";
 import { type BenchOptions, DEFAULT_DURATION, validate } from "./options-validate.ts";
+import { THRESHOLD_EXIT_CODE } from "./thresholds.ts";
 
 export { type BenchOptions, DEFAULT_DURATION, parseTarget } from "./options-validate.ts";
 
@@ -20,12 +22,14 @@ export type ParsedCli =
   | { readonly kind: "output"; readonly text: string };
 
 const EPILOG = `Modes: closed loop (default; each connection keeps --pipelining messages in flight), open loop (--rate: messages sent on a schedule, latency from when each was due), churn (--churn: connect, echo one message, close).
-Exit codes: 0 clean run; 1 any error below; 2 bad flags.
+Exit codes: 0 clean run; 1 any error below; 2 bad flags; ${THRESHOLD_EXIT_CODE} a --threshold broken.
 Error classes: ${ERROR_CLASSES.map((k) => `${k} (${ERROR_MEANINGS[k]})`).join("; ")}.`;
 
 /** One flag of echod-bench: its syntax, help text and default (`shownDefault` when yargs must not fill it in). */
 export type BenchFlag = FlagSyntax & {
   readonly describe: string;
+  /** May be given more than once; every value is kept, in order. */
+  readonly repeatable?: boolean;
   readonly default?: string;
   readonly shownDefault?: string;
 };
@@ -87,7 +91,8 @@ export const FLAGS: readonly BenchFlag[] = [
     flag: "rate",
     alias: "R",
     boolean: false,
-    describe: "Open loop: messages per second in total, on a fixed schedule",
+    describe:
+      "Open loop: messages per second in total, on a fixed schedule; or stages RATE:DURATION,... (1000:10s,5000:30s)",
   },
   {
     flag: "churn",
@@ -125,6 +130,7 @@ export const FLAGS: readonly BenchFlag[] = [
     describe: "Progress bar on stderr",
     shownDefault: "on a TTY",
   },
+  ...LOAD_TEST_FLAGS,
 ];
 
 export function parseBenchCli(argv: readonly string[], isTTY: boolean): ParsedCli {
@@ -132,10 +138,13 @@ export function parseBenchCli(argv: readonly string[], isTTY: boolean): ParsedCl
   const parser = yargs([...argv])
     .scriptName("echod-bench")
     .usage(
-      "$0 HOST:PORT [options]\n\nLoad-test any TCP echo server and check every byte it echoes.",
+      "$0 TARGET [options]\n\nLoad-test any echo server and check every byte it echoes. TARGET: host:port (TCP), tls://host:port, unix:/path or udp://host:port.",
     )
     .command("$0 <target>", false)
-    .positional("target", { type: "string", describe: "host:port ([::1]:port for IPv6)" })
+    .positional("target", {
+      type: "string",
+      describe: "host:port ([::1]:port for IPv6), tls://host:port, unix:/path, udp://host:port",
+    })
     .version(VERSION)
     .help()
     .alias("h", "help")
@@ -175,12 +184,32 @@ export function parseBenchCli(argv: readonly string[], isTTY: boolean): ParsedCl
     output = text;
   }) as Record<string, unknown>;
   if (output) return { kind: "output", text: output };
-  const booleanText = scanFlags(argv, FLAGS);
+  const booleanText = scanFlags(
+    argv,
+    FLAGS.filter((f) => f.repeatable !== true),
+  );
+  for (const f of FLAGS) if (f.repeatable === true) parsed[f.flag] = repeatedValues(argv, f);
   for (const f of FLAGS) {
     const text = booleanText[f.flag];
     if (text !== undefined) parsed[f.flag] = switchValue(`--${f.flag}`, text);
   }
   return { kind: "run", options: validate(parsed, isTTY) };
+}
+
+/** Every value of a repeatable flag, in order: `--flag VALUE` and `--flag=VALUE`, up to `--`. */
+function repeatedValues(argv: readonly string[], f: BenchFlag): string[] {
+  const values: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const token = argv[i] as string;
+    if (token === "--") break;
+    if (token.startsWith(`--${f.flag}=`)) values.push(token.slice(f.flag.length + 3));
+    else if (token === `--${f.flag}`) {
+      const value = argv[++i];
+      if (value === undefined) throw usageError(`--${f.flag}`, "", "needs a value");
+      values.push(value);
+    }
+  }
+  return values;
 }
 
 /** `--json=VALUE`: only "true" or "false" (yargs alone reads any other VALUE as false). */

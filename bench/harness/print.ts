@@ -9,6 +9,7 @@ import type { BenchResult, Throughput } from "./aggregate.ts";
 import { HARNESS_BOUND } from "./cpu.ts";
 import { ERROR_CLASSES, ERROR_MEANINGS } from "./errors.ts";
 import type { LatencySummary } from "./histogram.ts";
+import type { ThresholdVerdict } from "./thresholds.ts";
 
 const plain = { head: [] as string[], border: [] as string[] };
 
@@ -74,9 +75,11 @@ export function printResult(r: BenchResult): string {
   const shape =
     r.mode === "churn"
       ? "churn"
-      : r.mode === "rate"
-        ? `open loop at ${formatCount(r.rate ?? 0)} msg/s`
-        : `pipelining ${r.pipelining}`;
+      : r.stages
+        ? `open loop in stages ${r.stages.map((s) => `${formatCount(s.rate)} msg/s for ${s.seconds} s`).join(", then ")}`
+        : r.mode === "rate"
+          ? `open loop at ${formatCount(r.rate ?? 0)} msg/s`
+          : `pipelining ${r.pipelining}`;
   lines.push(
     `${r.title ? `${r.title}: ` : ""}${r.target}, ${r.connections} connections x ${formatBytes(r.size)}, ${shape}, ${r.workers} worker${r.workers === 1 ? "" : "s"}, ${r.duration} s`,
   );
@@ -88,11 +91,15 @@ export function printResult(r: BenchResult): string {
   });
   rates.push(rateRow("Messages", r.messages, formatCount));
   rates.push(rateRow("Bytes", r.bytes, formatBytes));
-  if (r.churn) rates.push(rateRow("Connections", r.churn.connections, formatCount));
+  // Over TLS each churned connection is one full handshake.
+  const connections = r.transport === "tls" ? "TLS handshakes" : "Connections";
+  if (r.churn) rates.push(rateRow(connections, r.churn.connections, formatCount));
   lines.push(rates.toString());
   lines.push(
     `${formatCount(r.messages.total)} messages (${formatBytes(r.bytes.total)}) echoed and verified in ${r.duration} s` +
-      (r.churn ? `; ${formatCount(r.churn.connections.total)} connections` : ""),
+      (r.churn
+        ? `; ${formatCount(r.churn.connections.total)} ${connections.toLowerCase().replace("tls", "TLS")}`
+        : ""),
   );
   if (r.errorsTotal === 0) {
     lines.push("0 errors");
@@ -115,5 +122,21 @@ export function printResult(r: BenchResult): string {
     );
     lines.push(server.toString());
   }
+  if (r.thresholds) lines.push(thresholdTable(r.thresholds));
   return `${lines.join("\n")}\n`;
+}
+
+function thresholdTable(v: ThresholdVerdict): string {
+  const table = new Table({ head: ["Threshold", "Measured", "Result"], style: plain });
+  for (const c of v.checks) {
+    const value =
+      c.unit === "B/s"
+        ? `${formatBytes(c.measured)}/s`
+        : `${c.measured}${c.unit ? ` ${c.unit}` : ""}`;
+    table.push([c.expression, value, c.pass ? "pass" : "FAIL"]);
+  }
+  const head = v.abortedBy
+    ? `thresholds: FAIL (run stopped early: ${v.abortedBy} could no longer pass)`
+    : `thresholds: ${v.pass ? "pass" : "FAIL"}`;
+  return `${head}\n${table.toString()}`;
 }

@@ -3,18 +3,30 @@
  * on its share of the connections and posts each second's counts, then the
  * result with its histograms encoded, to the main thread for merging.
  */
-import { runEngine } from "./engine.ts";
+
+import { startEngine } from "./engine-select.ts";
 import { encodeHistogram } from "./histogram.ts";
 import { createPattern } from "./payload.ts";
+import { encodeSecond } from "./seconds.ts";
 import type { WorkerMessage, WorkerTask } from "./workers.ts";
 
 declare const self: Worker;
 
-self.onmessage = async (event: MessageEvent<WorkerTask>) => {
+let stopEngine: (() => void) | null = null;
+
+self.onmessage = async (event: MessageEvent<WorkerTask | "stop">) => {
+  if (event.data === "stop") {
+    stopEngine?.();
+    return;
+  }
   const { options, size } = event.data;
   const post = (message: WorkerMessage) => self.postMessage(message);
-  const result = await runEngine(options, createPattern(size), {
-    onSecond: (messages, bytes) => post({ type: "second", messages, bytes }),
+  const result = await startEngine(options, createPattern(size), {
+    onSecond: (messages, bytes, second) =>
+      post({ type: "second", messages, bytes, second: encodeSecond(second) }),
+    onStart: (stop) => {
+      stopEngine = stop;
+    },
   });
   post({
     type: "done",

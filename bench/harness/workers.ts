@@ -4,10 +4,12 @@
  * threads, each with its own event loop; their histograms come back encoded
  * and are decoded here, to be merged (never averaged) by aggregate.ts.
  */
-import { type EngineOptions, type EngineResult, runEngine } from "./engine.ts";
+import type { EngineOptions, EngineResult } from "./engine.ts";
+import { startEngine } from "./engine-select.ts";
 import { decodeHistogram } from "./histogram.ts";
 import type { BenchOptions } from "./options.ts";
 import { createPattern } from "./payload.ts";
+import { decodeSecond, type EncodedSecond, type Second } from "./seconds.ts";
 
 export interface WorkerTask {
   readonly options: EngineOptions;
@@ -20,12 +22,19 @@ type Encoded = Omit<EngineResult, "latency" | "connectLatency"> & {
 };
 
 export type WorkerMessage =
-  | { readonly type: "second"; readonly messages: number; readonly bytes: number }
+  | {
+      readonly type: "second";
+      readonly messages: number;
+      readonly bytes: number;
+      readonly second: EncodedSecond;
+    }
   | { readonly type: "done"; readonly result: Encoded };
 
 export interface RunHooks {
-  /** Each worker calls it once a second with that second's counts. */
-  onSecond?(messages: number, bytes: number): void;
+  /** Each worker calls it once a second with that second's counts (`second` holds all of that second). */
+  onSecond?(messages: number, bytes: number, second: Second, worker: number): void;
+  /** Called once with the function that ends every worker's run early (--abort-on-fail). */
+  onStart?(stop: () => void): void;
 }
 
 /** The share of worker `i` of `total` split `n` ways, the remainder to the first ones. */
@@ -39,8 +48,11 @@ export function engineOptions(o: BenchOptions): EngineOptions[] {
   for (let i = 0; i < o.workers; i++) {
     const connections = share(o.connections, o.workers, i);
     parts.push({
+      transport: o.transport,
       host: o.host,
       port: o.port,
+      unix: o.unix,
+      tls: o.tls,
       connections,
       pipelining: o.pipelining,
       duration: o.duration,
@@ -50,6 +62,13 @@ export function engineOptions(o: BenchOptions): EngineOptions[] {
       rate: o.rate === null ? null : (o.rate * connections) / o.connections,
       churn: o.churn,
       banner: o.banner,
+      connectRate: o.connectRate === null ? null : (o.connectRate * connections) / o.connections,
+      channelLifetime: o.channelLifetime,
+      stages:
+        o.stages?.map((s) => ({
+          rate: (s.rate * connections) / o.connections,
+          seconds: s.seconds,
+        })) ?? null,
       firstConnection: first,
     });
     first += connections;
@@ -60,18 +79,34 @@ export function engineOptions(o: BenchOptions): EngineOptions[] {
 export async function runWorkers(o: BenchOptions, hooks: RunHooks = {}): Promise<EngineResult[]> {
   const parts = engineOptions(o);
   if (parts.length === 1) {
-    return [await runEngine(parts[0] as EngineOptions, createPattern(o.size), hooks)];
+    const { onSecond, onStart } = hooks;
+    return [
+      await startEngine(parts[0] as EngineOptions, createPattern(o.size), {
+        ...(onSecond ? { onSecond: (m, b, s) => onSecond(m, b, s, 0) } : {}),
+        ...(onStart ? { onStart } : {}),
+      }),
+    ];
   }
-  return Promise.all(parts.map((options) => runThread({ options, size: o.size }, hooks)));
+  const threads = parts.map(() => new Worker(new URL("./worker.ts", import.meta.url).href));
+  hooks.onStart?.(() => {
+    for (const w of threads) w.postMessage("stop");
+  });
+  return Promise.all(
+    parts.map((options, i) => runThread(threads[i] as Worker, i, { options, size: o.size }, hooks)),
+  );
 }
 
-function runThread(task: WorkerTask, hooks: RunHooks): Promise<EngineResult> {
+function runThread(
+  worker: Worker,
+  index: number,
+  task: WorkerTask,
+  hooks: RunHooks,
+): Promise<EngineResult> {
   return new Promise((resolve, reject) => {
-    const worker = new Worker(new URL("./worker.ts", import.meta.url).href);
     worker.onmessage = (event: MessageEvent<WorkerMessage>) => {
       const m = event.data;
       if (m.type === "second") {
-        hooks.onSecond?.(m.messages, m.bytes);
+        hooks.onSecond?.(m.messages, m.bytes, decodeSecond(m.second), index);
         return;
       }
       worker.terminate();

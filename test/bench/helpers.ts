@@ -79,7 +79,17 @@ const THROUGHPUT_KEYS = [
   "p97_5",
   "samples",
 ];
-const ERROR_KEYS = ["mismatch", "short", "refused", "reset", "timeout", "closed", "other"];
+const ERROR_KEYS = [
+  "mismatch",
+  "short",
+  "refused",
+  "tls",
+  "reset",
+  "timeout",
+  "lost",
+  "closed",
+  "other",
+];
 
 function expectNumbers(value: unknown, keys: string[], where: string): void {
   expect(typeof value).toBe("object");
@@ -99,12 +109,18 @@ export function expectSchema(r: BenchResult): void {
     [
       "title",
       "target",
+      "transport",
       "mode",
       "connections",
       "size",
       "pipelining",
       "workers",
       "rate",
+      "stages",
+      "connectRate",
+      "channelLifetime",
+      "startAt",
+      "slice",
       "duration",
       "start",
       "finish",
@@ -119,6 +135,9 @@ export function expectSchema(r: BenchResult): void {
       "workerCpu",
       "workerWaiting",
       "harnessBound",
+      "thresholds",
+      "histograms",
+      "perSecond",
     ].sort(),
   );
   expect(typeof r.harnessBound).toBe("boolean");
@@ -127,7 +146,8 @@ export function expectSchema(r: BenchResult): void {
   for (const v of r.workerCpu) expect(v).toBeGreaterThanOrEqual(0);
   for (const v of r.workerWaiting) if (v !== null) expect(v).toBeGreaterThanOrEqual(0);
   expect(r.title === null || typeof r.title === "string").toBe(true);
-  expect(r.target).toMatch(/^(\[[0-9a-f:]+\]|[^:]+):\d+$/);
+  expect(r.target).toMatch(/^((tls|udp):\/\/)?(\[[0-9a-f:]+\]|[^:/]+):\d+$|^unix:.+$/);
+  expect(["tcp", "tls", "unix", "udp"]).toContain(r.transport);
   expect(["closed", "rate", "churn"]).toContain(r.mode);
   for (const k of [
     "connections",
@@ -170,4 +190,21 @@ export function expectSchema(r: BenchResult): void {
   expect(l.p99).toBeLessThanOrEqual(l.p99_9);
   expect(l.p99_9).toBeLessThanOrEqual(l.max);
   expect(r.bytes.total % r.size).toBe(0);
+}
+
+/** The Node.js baseline of bench/baselines/ (node-echo.mjs), on a port the kernel chose. */
+export async function startNodeBaseline(): Promise<{ port: number; stop(): void }> {
+  const proc = Bun.spawn(["node", resolve(ROOT, "bench/baselines/node-echo.mjs"), "0"], {
+    stdout: "pipe",
+    stderr: "inherit",
+  });
+  const reader = proc.stdout.getReader();
+  let text = "";
+  while (!/listening (\d+)/.test(text)) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`node baseline exited: ${text}`);
+    text += new TextDecoder().decode(value);
+  }
+  reader.releaseLock();
+  return { port: Number(/listening (\d+)/.exec(text)?.[1]), stop: () => proc.kill() };
 }

@@ -123,7 +123,11 @@ describe(".dockerignore", () => {
 
   test("keeps the build context to what the image needs", () => {
     const top = new Set(files.map((f) => f.split("/")[0]));
-    expect([...top].sort()).toEqual(["bun.lock", "package.json", "src"]);
+    expect([...top].sort()).toEqual(["bench", "bun.lock", "package.json", "src"]);
+    // Of the bench, only the load harness (deploy/kubernetes/bench-job.yaml runs it from the image).
+    expect(files.filter((f) => f.startsWith("bench/") && !f.startsWith("bench/harness/"))).toEqual(
+      [],
+    );
   });
 
   test("sends every source file the daemon runs", () => {

@@ -10,9 +10,11 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { rmSync } from "node:fs";
 import type net from "node:net";
+import { jsonLine } from "../bench/helpers.ts";
 import { connect, echoOnce, randomPayload, sha256 } from "../helpers/net-client.ts";
 import { parseSamples, promtoolCheckMetrics, sample } from "../helpers/prom-text.ts";
-import { runEchod } from "../helpers/spawn-echod.ts";
+import { runCommand, runEchod } from "../helpers/spawn-echod.ts";
+import * as job from "./bench-job.ts";
 import { firstEcho, goTime, listening, pod, start, stop } from "./container.ts";
 import { finalStage, readDockerfile } from "./dockerfile-spec.ts";
 import { bunProduction } from "./lockfiles.ts";
@@ -61,7 +63,8 @@ suite("the image, built and run with podman", () => {
     );
     expect(over).toBeGreaterThan(0);
     expect(over).toBeLessThanOrEqual(25e6);
-    // Production dependencies only, and nothing of the tests, the bench or deploy/.
+    // Production dependencies only, the load harness (for bench-job.yaml), and nothing of the
+    // tests, the rest of the bench or deploy/.
     const ls = await pm.podmanOk(
       [
         "run",
@@ -77,7 +80,18 @@ suite("the image, built and run with podman", () => {
       30_000,
     );
     const [app, modules] = ls.split("\n\n").map((block) => block.split("\n").slice(1));
-    expect(app).toEqual(["node_modules", "package.json", "src"]);
+    expect(app).toEqual(["bench", "node_modules", "package.json", "src"]);
+    const bench = await pm.podmanOk([
+      "run",
+      "--rm",
+      "--network",
+      "none",
+      "--entrypoint",
+      "ls",
+      IMAGE,
+      "/app/bench",
+    ]);
+    expect(bench.split("\n")).toEqual(["harness"]);
     expect(modules).toContain("prom-client");
     for (const dev of ["bun", "typescript", "@biomejs", "fast-check", "yaml"]) {
       expect(modules).not.toContain(dev);
@@ -248,4 +262,58 @@ suite("the image, built and run with podman", () => {
     expect(stderr).toEqual([host.stderr.trim()]);
     expect(stderr[0]).toContain('ECHOD_PORT "99999"');
   }, 60_000);
+  test("deploy/kubernetes/bench-job.yaml's command runs in the image, one container per completion index, and the logs merge", async () => {
+    const c = await start(IMAGE, "bench-target");
+    await firstEcho(c.port, c.started);
+    const startAt = new Date(Math.ceil((Date.now() + 4000) / 1000) * 1000).toISOString();
+    // The Job's own arguments, made small for a shared 2-core machine, aimed at loopback.
+    const local = (args: string[]) => {
+      const set = (flag: string, value: string) => {
+        args[args.indexOf(flag) + 1] = value;
+      };
+      args[0] = `127.0.0.1:${c.port}`;
+      set("--connections", "8");
+      set("--rate", "2000");
+      set("--duration", "1");
+      set("--warmup", "0");
+      set("--metrics-port", "0");
+      set("--metrics-host", "127.0.0.1");
+      return args;
+    };
+    const entrypoint = JSON.stringify(job.container.command);
+    const logs = await Promise.all(
+      Array.from({ length: job.count }, async (_, i) => {
+        const name = pm.containerName(`bench-${i}`);
+        const flags = ["--network", "host", ...pm.securityFlags(job.container)];
+        const args = local(job.podArgs(i, { START_AT: startAt }));
+        const r = await pm.podman(
+          ["run", "--name", name, ...flags, "--entrypoint", entrypoint, IMAGE, ...args],
+          60_000,
+        );
+        expect(r.code).toBe(0);
+        return r.stderr + r.stdout;
+      }),
+    );
+    const merged = await runCommand(
+      [
+        "bash",
+        "-c",
+        'printf "%s" "$LOGS" | "$@"',
+        "merge",
+        process.execPath,
+        "bench/harness/cli.ts",
+      ].concat(["merge", "-", "-j", "--threshold", "errors==0"]),
+      { LOGS: logs.join("") },
+      20_000,
+    );
+    expect(merged.code).toBe(0);
+    const r = jsonLine(merged);
+    expect(r.connections).toBe(8);
+    expect(r.rate).toBe(2000);
+    expect(r.startAt).toBe(startAt);
+    expect(r.errorsTotal).toBe(0);
+    expect(r.messages.total).toBeGreaterThan(1500);
+    expect(merged.stderr).toContain(`merged ${job.count} runs`);
+    expect((await stop(c.name, 10)).exitCode).toBe(0);
+  }, 120_000);
 });

@@ -13,6 +13,7 @@ import {
 } from "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1";
 import { Deployment } from "kubernetes-models/apps/v1";
 import { HorizontalPodAutoscaler } from "kubernetes-models/autoscaling/v2";
+import { Job } from "kubernetes-models/batch/v1";
 import { PodDisruptionBudget } from "kubernetes-models/policy/v1";
 import { Service } from "kubernetes-models/v1";
 import { parseAllDocuments } from "yaml";
@@ -31,6 +32,7 @@ interface Validatable {
 /** The kinds echod ships, with the model that validates each; anything else is an error. */
 export const MODELS: Readonly<Record<string, new (data: never) => Validatable>> = {
   "apps/v1 Deployment": Deployment,
+  "batch/v1 Job": Job,
   "v1 Service": Service,
   "policy/v1 PodDisruptionBudget": PodDisruptionBudget,
   "autoscaling/v2 HorizontalPodAutoscaler": HorizontalPodAutoscaler,
@@ -41,6 +43,7 @@ export const MODELS: Readonly<Record<string, new (data: never) => Validatable>> 
 /** The TypeScript interface of each kind, for the excess-property (unknown field) check. */
 export const TYPES: Readonly<Record<string, { module: string; name: string }>> = {
   "apps/v1 Deployment": { module: "kubernetes-models/apps/v1/Deployment", name: "IDeployment" },
+  "batch/v1 Job": { module: "kubernetes-models/batch/v1/Job", name: "IJob" },
   "v1 Service": { module: "kubernetes-models/v1/Service", name: "IService" },
   "policy/v1 PodDisruptionBudget": {
     module: "kubernetes-models/policy/v1/PodDisruptionBudget",
@@ -76,6 +79,9 @@ export function loadManifests(dir = K8S_DIR): Manifest[] {
   }
   return manifests;
 }
+
+/** Manifests applied on their own, not by `kubectl apply -k` (the load-test Job must not start with echod). */
+export const STANDALONE_MANIFESTS: readonly string[] = ["bench-job.yaml"];
 
 export function manifestFiles(dir = K8S_DIR): string[] {
   return readdirSync(dir)

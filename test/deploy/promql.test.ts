@@ -5,13 +5,17 @@
  * labels those series carry, with label values they take. Then a real
  * Prometheus, configured from deploy/compose's prometheus.yml with the rules
  * loaded, scrapes that echod, and every dashboard query returns data and
- * every rule evaluates without error.
+ * every rule evaluates without error. The dashboard's harness row is
+ * checked the same way against an echod-bench run with --metrics-port
+ * (scraped as job echod-bench) loading that echod.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parse, stringify } from "yaml";
+import { freePort, waitForPort } from "../../bench/common/ports.ts";
+import { BENCH } from "../bench/helpers.ts";
 import { echoOnce, randomPayload } from "../helpers/net-client.ts";
 import { startPrometheus } from "../helpers/prometheus.ts";
 import { type Echod, LOOPBACK_WITH_ADMIN, spawnEchod } from "../helpers/spawn-echod.ts";
@@ -36,6 +40,8 @@ const PROMETHEUS_SERIES = new Set(["up"]);
 const dashboard = dashboardQueries();
 const rules = ruleQueries();
 let echod: Echod;
+/** echod-bench's --metrics-port, loading echod for the whole file. */
+let benchPort = 0;
 let series: Map<string, Map<string, Set<string>>>;
 const cleanup: (() => void)[] = [];
 
@@ -47,7 +53,20 @@ beforeAll(async () => {
   series = seriesLabels(
     await (await fetch(`http://127.0.0.1:${echod.metricsPort}/metrics`)).text(),
   );
-});
+  benchPort = freePort();
+  const bench = Bun.spawn(
+    [process.execPath, BENCH, `127.0.0.1:${echod.port}`, "-c", "2", "-R", "200", "-d", "85"].concat(
+      ["--metrics-port", String(benchPort)],
+    ),
+    { stdout: "ignore", stderr: "ignore" },
+  );
+  cleanup.push(() => bench.kill("SIGKILL"));
+  await waitForPort(benchPort, 10_000);
+  // After its first measured second every harness series is there.
+  await Bun.sleep(1500);
+  const harness = seriesLabels(await (await fetch(`http://127.0.0.1:${benchPort}/metrics`)).text());
+  for (const [name, labels] of harness) series.set(name, labels);
+}, 30_000);
 
 afterAll(() => {
   for (const c of cleanup.reverse()) c();
@@ -160,7 +179,11 @@ describe("a real Prometheus with deploy/compose's configuration and the rules", 
     config.global.evaluation_interval = "1s";
     const job = config.scrape_configs.find((j: { job_name: string }) => j.job_name === "echod");
     job.static_configs = [{ targets: [`127.0.0.1:${echod.metricsPort}`] }];
-    config.scrape_configs = [job];
+    const harness = {
+      job_name: "echod-bench",
+      static_configs: [{ targets: [`127.0.0.1:${benchPort}`] }],
+    };
+    config.scrape_configs = [job, harness];
     writeFileSync(join(dir, "prometheus.yml"), stringify(config));
     copyFileSync(RULES, join(dir, "rules.yml"));
 
