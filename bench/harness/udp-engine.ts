@@ -7,11 +7,10 @@
  * is matched to what was sent whatever the order and checked byte for byte.
  * A datagram not echoed within --timeout is counted `lost`; an echo that
  * matches nothing in flight (a duplicate, or one that came after it was
- * counted lost) is a `mismatch`. Same result and hooks as engine.ts
- * (engine-select.ts picks one).
+ * counted lost) is a `mismatch`. Same result and hooks as engine.ts.
  */
 import type { udp } from "bun";
-import { readThreadClock, type ThreadBusy, threadBusySince } from "./cpu.ts";
+import { readThreadClock, type ThreadBusy, type ThreadClock, threadBusySince } from "./cpu.ts";
 import type { EngineHooks, EngineOptions, EngineResult } from "./engine.ts";
 import { createErrorCounts } from "./errors.ts";
 import { createHistogram, recordMs } from "./histogram.ts";
@@ -60,8 +59,7 @@ export function runUdpEngine(
     let bytes = 0;
     let measureStart = performance.now();
     let measureEnd = 0;
-    let clock = readThreadClock();
-    let busy: ThreadBusy = { cpu: 0, waiting: null };
+    let [clock, busy]: [ThreadClock, ThreadBusy] = [readThreadClock(), { cpu: 0, waiting: null }];
     let lastProgress = performance.now();
     const channels: Channel[] = Array.from({ length: o.connections }, (_, i) => ({
       socket: null,

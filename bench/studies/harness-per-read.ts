@@ -47,6 +47,10 @@ async function perRead(tree: string): Promise<number[]> {
     timeout: 10,
     rate: null,
     churn: false,
+    banner: 0,
+    connectRate: null,
+    channelLifetime: null,
+    stages: null,
     firstConnection: 0,
   };
   const run = {
