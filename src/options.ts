@@ -6,9 +6,11 @@
  * environment variable follows from the flag (envName).
  */
 import { ADMIN_OPTIONS } from "./options/admin.ts";
+import { CONTROL_OPTIONS } from "./options/control.ts";
 import { FAULT_OPTIONS } from "./options/faults.ts";
 import { LISTENER_OPTIONS } from "./options/listeners.ts";
 import type { Delay } from "./options/parsers.ts";
+import type { Profile } from "./options/profiles.ts";
 import { SERVICE_OPTIONS } from "./options/service.ts";
 import type { OptionSpec } from "./options/spec.ts";
 
@@ -18,8 +20,10 @@ export {
   type LogFormat,
   type LogLevel,
 } from "./options/admin.ts";
+export type { FaultSettings } from "./options/fault-settings.ts";
 export { FRAMINGS, type Framing, MAX_UDP_PAYLOAD } from "./options/listeners.ts";
 export { type Delay, MAX_DELAY_MS, MAX_WORKERS } from "./options/parsers.ts";
+export type { Profile } from "./options/profiles.ts";
 export { MIN_MAX_BUFFER } from "./options/service.ts";
 export { envName, type OptionSpec, shownDefault } from "./options/spec.ts";
 
@@ -29,6 +33,7 @@ export const OPTION_GROUPS = [
   { title: "Listeners and framing", options: LISTENER_OPTIONS },
   { title: "Faults", options: FAULT_OPTIONS },
   { title: "Admin server and logs", options: ADMIN_OPTIONS },
+  { title: "Control API and profiles", options: CONTROL_OPTIONS },
 ] as const;
 
 export const OPTION_TABLE = {
@@ -36,6 +41,7 @@ export const OPTION_TABLE = {
   ...LISTENER_OPTIONS,
   ...FAULT_OPTIONS,
   ...ADMIN_OPTIONS,
+  ...CONTROL_OPTIONS,
 } as const;
 
 export type OptionKey = keyof typeof OPTION_TABLE;
@@ -67,5 +73,13 @@ export const DEFAULTS: Config = Object.freeze(
 
 /** What a caller may pass: any subset, as strings (flags, env) or typed values. */
 export type RawOptions = {
-  readonly [K in OptionKey]?: string | number | boolean | Delay | null | undefined;
+  readonly [K in OptionKey]?:
+    | string
+    | readonly string[]
+    | number
+    | boolean
+    | Delay
+    | readonly Profile[]
+    | null
+    | undefined;
 };

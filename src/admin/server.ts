@@ -15,6 +15,7 @@ import { EchodError } from "../errors.ts";
 import { listenError } from "../listen-error.ts";
 import type { Logger } from "../log.ts";
 import { type MetricsRegistries, registryFor } from "../metrics/registry.ts";
+import type { ControlRoutes } from "./control/routes.ts";
 
 export interface AdminOptions {
   readonly host: string;
@@ -28,6 +29,8 @@ export interface AdminOptions {
   readonly live?: () => true | string;
   /** Where a 500 is reported (at most one line a second). */
   readonly log?: Logger;
+  /** The control API (--control): /faults and /control/... */
+  readonly control?: ControlRoutes;
 }
 
 export interface AdminServer {
@@ -61,7 +64,8 @@ export async function startAdminServer(options: AdminOptions): Promise<AdminServ
       port: options.port,
       // Never show source in error pages.
       development: false,
-      fetch: (request) => route(request, options).catch((error) => failed(error, request)),
+      fetch: (request, server) =>
+        route(request, options, server.requestIP(request)).catch((error) => failed(error, request)),
       error: (error) => failed(error),
     });
   } catch (error) {
@@ -146,11 +150,18 @@ function rateLimited(log: Logger | undefined): (error: unknown, request?: Reques
   };
 }
 
-async function route(request: Request, options: AdminOptions): Promise<Response> {
+async function route(
+  request: Request,
+  options: AdminOptions,
+  peer: { address: string; port: number } | null,
+): Promise<Response> {
   const method = request.method;
   const path = pathOf(request.url);
   if (method === "CONNECT") return notAllowed();
   if (path === null) return new Response("bad request target\n", { status: 400, headers: TEXT });
+  const who = peer === null ? "unknown" : formatAddress(peer.address, peer.port);
+  const control = options.control?.handle(request, path, who);
+  if (control) return control;
   // OPTIONS / is HAProxy's default health check (`option httpchk`): it answers like a known path.
   if (method === "OPTIONS" && (path === "/" || ROUTES.has(path))) {
     return new Response(null, { status: 204, headers: { allow: ALLOW } });

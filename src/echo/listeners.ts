@@ -7,7 +7,7 @@
  * across them. If one listener cannot start, those already started are
  * stopped and the error is thrown.
  */
-import type { Config } from "../config.ts";
+import type { Config, FaultSettings } from "../config.ts";
 import { createSilentLogger, type Logger } from "../log.ts";
 import { createSharedLimits } from "./lifecycle.ts";
 import {
@@ -26,8 +26,10 @@ export interface EchoService {
   /** The stream listeners, TCP first. */
   readonly servers: readonly EchoServer[];
   readonly udp: UdpEchoServer | null;
-  /** The stream listener of that kind, if configured. */
+  /** The stream listener of that kind, if configured (TCP: the main port, not a profile's). */
   server(kind: StreamKind): EchoServer | undefined;
+  /** The stream listener of that name (a kind, or a --profile name). */
+  named(name: string): EchoServer | undefined;
   /**
    * Re-reads the TLS files; new TLS connections get the new certificate,
    * open ones keep going. Throws an EchodError naming the bad file (the old
@@ -41,6 +43,8 @@ export interface EchoService {
 export interface ServiceOptions {
   readonly log?: Logger;
   readonly reusePort?: boolean;
+  /** Faults by listener name, over the flags and profiles (--faults FILE, or the control API's in a restarted worker). */
+  readonly faults?: Readonly<Record<string, FaultSettings>>;
 }
 
 export async function startListeners(
@@ -54,18 +58,22 @@ export async function startListeners(
   const limits = createSharedLimits();
   const servers: EchoServer[] = [];
   let udp: UdpEchoServer | null = null;
-  const start = (listener: ListenerSpec) => {
+  const start = (listener: ListenerSpec, name: string = listener.kind, own?: FaultSettings) => {
+    const faults = options.faults?.[name] ?? own;
     servers.push(
       startEchoServer(config, {
         log,
         limits,
         listener,
+        name,
+        ...(faults ? { faults } : {}),
         ...(options.reusePort ? { reusePort: true } : {}),
       }),
     );
   };
   try {
     start({ kind: "tcp" });
+    for (const p of config.profile) start({ kind: "tcp", port: p.port }, p.name, p.faults);
     if (tls !== null && config.tlsPort !== null) {
       start({ kind: "tls", port: config.tlsPort, tls });
     }
@@ -82,7 +90,8 @@ export async function startListeners(
   return {
     servers,
     udp,
-    server: (kind) => servers.find((s) => s.kind === kind),
+    server: (kind) => servers.find((s) => s.name === kind),
+    named: (name) => servers.find((s) => s.name === name),
     reloadTls() {
       const server = servers.find((s) => s.kind === "tls");
       if (server === undefined || files === null) return;

@@ -15,12 +15,14 @@ import type {
   UnixSocketOptions,
 } from "bun";
 import { formatAddress } from "../address.ts";
-import type { Config } from "../config.ts";
+import type { Config, FaultSettings } from "../config.ts";
 import { listenError } from "../listen-error.ts";
 import { createSilentLogger, type Logger } from "../log.ts";
+import { faultsOf } from "../options/fault-settings.ts";
 import type { Connection, EchoSocket } from "./connection.ts";
 import { createFaultHandlers } from "./faults/pipeline.ts";
 import { createFaultPlan } from "./faults/plan.ts";
+import type { PlanHolder } from "./faults/state.ts";
 import {
   connectionLimit,
   FD_RESERVE,
@@ -29,21 +31,17 @@ import {
   watchOpenFilesLimit,
 } from "./fd-limit.ts";
 import { createHandlers } from "./handlers.ts";
-import {
-  createSharedLimits,
-  type EchoContext,
-  logRejections,
-  type SharedLimits,
-} from "./lifecycle.ts";
+import { sweepIdle } from "./idle-sweep.ts";
+import { createSharedLimits, type EchoContext, type SharedLimits } from "./lifecycle.ts";
 import { drain, type ShutdownSummary } from "./shutdown.ts";
 import { createStats, type EchoStats, type StreamKind } from "./stats.ts";
 import { createHandshakeHandler } from "./tls.ts";
 
 export type { ShutdownSummary, StreamKind };
 
-/** Which stream listener to start; TCP on config.host and config.port by default. */
+/** Which stream listener to start; TCP on config.host and config.port by default (a profile: its own port). */
 export type ListenerSpec =
-  | { readonly kind: "tcp" }
+  | { readonly kind: "tcp"; readonly port?: number }
   | { readonly kind: "tls"; readonly port: number; readonly tls: TLSOptions }
   | { readonly kind: "unix"; readonly path: string; readonly mode: number };
 
@@ -54,10 +52,19 @@ export interface StartOptions {
   readonly listener?: ListenerSpec;
   /** Connection counts shared with the other listeners of one echod, so limits hold across them. */
   readonly limits?: SharedLimits;
+  /** The `listener` label and control API name: the kind, or a --profile name. */
+  readonly name?: string;
+  /** The listener's faults, if not the flags' (a --profile's). */
+  readonly faults?: FaultSettings;
 }
+
+/** Who a fault change reaches: new connections only, or the open ones too from their next chunk. */
+export type FaultScope = "new" | "all";
 
 export interface EchoServer {
   readonly kind: StreamKind;
+  /** The `listener` label: the kind, or a --profile name. */
+  readonly name: string;
   readonly host: string;
   /** The bound port (0 for a Unix socket). */
   readonly port: number;
@@ -65,6 +72,14 @@ export interface EchoServer {
   readonly address: string;
   readonly stats: EchoStats;
   readonly listening: boolean;
+  /** False while taken down by the control API (connections refused; open ones go on). */
+  readonly accepting: boolean;
+  /** The faults new connections get. */
+  faults(): FaultSettings;
+  /** With --control only: new connections (and with "all", open ones) get `faults`. */
+  setFaults(faults: FaultSettings, scope: FaultScope): void;
+  /** Stops accepting (false) or binds the same port again (true); open connections go on. */
+  setAccepting(accepting: boolean): void;
   /** Stops accepting and reading, flushes what each client sent, closes; cuts the rest after `timeoutSeconds`. */
   stop(timeoutSeconds?: number): Promise<ShutdownSummary>;
   /**
@@ -113,8 +128,11 @@ export function startEchoServer(config: Config, options: StartOptions = {}): Ech
     lastRejectLog: Number.NEGATIVE_INFINITY,
     lastRejectReason: "max_connections",
   };
-  const faultPlan = createFaultPlan(config);
-  const echoHandlers = faultPlan ? createFaultHandlers(ctx, faultPlan) : createHandlers(ctx);
+  let faults = options.faults ?? faultsOf(config);
+  const faultPlan = createFaultPlan({ ...config, ...faults });
+  // With --control the plan is never null: a listener can gain faults as it runs.
+  const holder: PlanHolder | null = faultPlan ? { plan: faultPlan, epoch: 0 } : null;
+  const echoHandlers = holder ? createFaultHandlers(ctx, holder) : createHandlers(ctx);
   // On TLS, a handshake handler makes Bun report failed handshakes (a missing or
   // untrusted client certificate) instead of opening and closing them silently.
   const handlers: SocketHandler<Connection> =
@@ -124,7 +142,7 @@ export function startEchoServer(config: Config, options: StartOptions = {}): Ech
           handshake: createHandshakeHandler(log, spec.tls.rejectUnauthorized === true),
         }
       : echoHandlers;
-  const port = spec.kind === "tls" ? spec.port : config.port;
+  const port = spec.kind === "unix" ? 0 : (spec.port ?? config.port);
   const listen = (boundPort: number, tls: TLSOptions | undefined): SocketListener<Connection> => {
     try {
       if (spec.kind === "unix") {
@@ -152,7 +170,8 @@ export function startEchoServer(config: Config, options: StartOptions = {}): Ech
       throw listenError(spec.kind, where, error);
     }
   };
-  let listener = listen(port, spec.kind === "tls" ? spec.tls : undefined);
+  let tlsNow = spec.kind === "tls" ? spec.tls : undefined;
+  let listener = listen(port, tlsNow);
   const boundPort = spec.kind === "unix" ? 0 : (listener as unknown as { port: number }).port;
   // Listeners replaced by a TLS reload: kept (not accepting) while their connections finish.
   const retired: SocketListener<Connection>[] = [];
@@ -166,10 +185,12 @@ export function startEchoServer(config: Config, options: StartOptions = {}): Ech
   }, tickMs);
 
   let listening = true;
+  let accepting = true;
   let stopping: Promise<ShutdownSummary> | null = null;
 
   return {
     kind: spec.kind,
+    name: options.name ?? spec.kind,
     host: config.host,
     port: boundPort,
     address: spec.kind === "unix" ? spec.path : formatAddress(config.host, boundPort),
@@ -177,10 +198,27 @@ export function startEchoServer(config: Config, options: StartOptions = {}): Ech
     get listening() {
       return listening;
     },
+    get accepting() {
+      return accepting;
+    },
+    faults: () => faults,
+    setFaults(next, scope) {
+      if (holder === null) throw new Error("setFaults on a listener started without --control");
+      faults = next;
+      holder.plan = createFaultPlan({ ...config, ...next }) as NonNullable<typeof faultPlan>;
+      if (scope === "all") holder.epoch++;
+    },
+    setAccepting(next) {
+      if (spec.kind === "unix") throw new Error("a Unix socket listener cannot be taken down");
+      if (next === accepting || !listening) return;
+      if (next) listener = listen(boundPort, tlsNow);
+      else listener.stop(false);
+      accepting = next;
+    },
     stop(timeoutSeconds = config.shutdownTimeout) {
       stopping ??= drain(ctx, timeoutSeconds, () => {
         listening = false;
-        listener.stop(false);
+        if (accepting) listener.stop(false);
         for (const old of retired) old.stop(false);
       }).finally(() => {
         clearInterval(sweep);
@@ -190,7 +228,8 @@ export function startEchoServer(config: Config, options: StartOptions = {}): Ech
     },
     reloadTls(tls) {
       if (spec.kind !== "tls") throw new Error(`reloadTls on a ${spec.kind} listener`);
-      if (!listening) return;
+      tlsNow = tls;
+      if (!listening || !accepting) return;
       const next = listen(boundPort, tls);
       // The old listener stops accepting; its open connections keep going.
       listener.stop(false);
@@ -198,21 +237,6 @@ export function startEchoServer(config: Config, options: StartOptions = {}): Ech
       listener = next;
     },
   };
-}
-
-function sweepIdle(ctx: EchoContext, idleMs: number, tickMs: number): void {
-  ctx.now = performance.now();
-  logRejections(ctx, ctx.now);
-  if (idleMs <= 0) return;
-  // lastActive lags real time by up to one tick, so wait one tick more: never early.
-  const cutoff = ctx.now - idleMs - tickMs;
-  for (const socket of ctx.sockets) {
-    const conn = socket.data;
-    if (conn.lastActive <= cutoff && conn.reason === null) {
-      conn.reason = "idle_timeout";
-      socket.terminate();
-    }
-  }
 }
 
 export type { EchoSocket };

@@ -19,15 +19,19 @@ import { clearFrameBatch, type Framer } from "./framer.ts";
 import { admit, discardPending, frameChunk, held } from "./pending.ts";
 import type { FaultPlan } from "./plan.ts";
 import type { Cut } from "./stage.ts";
-import { createFaultState, type FaultState } from "./state.ts";
+import { adoptPlan, createFaultState, type FaultState, type PlanHolder } from "./state.ts";
 
+/**
+ * `holder` is the listener's current plan: a new connection takes it, an
+ * open one takes it at its next chunk once its epoch has moved on (a
+ * control API change with scope all), all stages at once.
+ */
 export function createFaultHandlers(
   ctx: lifecycle.EchoContext,
-  plan: FaultPlan,
+  holder: PlanHolder,
 ): SocketHandler<Connection> {
   const { stats, lowWater } = ctx;
-  const stages = plan.stages;
-  const writePerTurn = stages.some((stage) => stage.writePerTurn === true);
+  const plan: FaultPlan = holder.plan; // framing and message size never change
   const tooLarge = createLimitedWarning(
     ctx.log,
     "connections closed: message over --max-message-size",
@@ -46,11 +50,12 @@ export function createFaultHandlers(
     unit: Uint8Array,
     messages: number,
   ): void => {
-    if (!f.faulty) {
+    // Behind bytes still pending (from a plan this connection had before), even without faults.
+    if (!f.faulty && f.pendingBytes === 0) {
       writeOrQueue(socket, conn, stats, unit);
       return;
     }
-    admit(stages, conn, f, unit, messages, stats);
+    admit(f.stages, conn, f, unit, messages, stats);
   };
 
   /** Runs one chunk through the framer and sends the whole messages on, in runs. */
@@ -73,7 +78,7 @@ export function createFaultHandlers(
 
   /** Moves pending bytes that every stage lets go to the socket, then settles the connection. */
   const pump = (socket: EchoSocket, conn: Connection, f: FaultState): void => {
-    const { pending, dueTimes } = f;
+    const { pending, dueTimes, stages } = f;
     let head = f.head;
     const now = performance.now();
     while (head < pending.length && conn.queued === 0) {
@@ -103,7 +108,7 @@ export function createFaultHandlers(
       stats.bufferedBytes -= n;
       conn.lastActive = ctx.now;
       writeOrQueue(socket, conn, stats, n === chunk.length ? chunk : chunk.subarray(0, n));
-      if (writePerTurn && head < pending.length) {
+      if (f.writePerTurn && head < pending.length) {
         schedule(socket, f, 0);
         break;
       }
@@ -154,13 +159,15 @@ export function createFaultHandlers(
   return {
     open(socket) {
       const conn = lifecycle.openConnection(ctx, socket as EchoSocket);
-      if (conn !== null) conn.faults = createFaultState(plan, performance.now());
+      if (conn !== null)
+        conn.faults = createFaultState(holder.plan, performance.now(), holder.epoch);
     },
 
     data(socket, chunk) {
       const conn = socket.data;
       const f = conn.faults as FaultState;
       if (!lifecycle.receive(ctx, conn, chunk, conn.lingering || f.cut !== null)) return;
+      if (f.epoch !== holder.epoch) adoptPlan(f, holder.plan, holder.epoch, performance.now());
       if (f.framer === null) {
         emit(socket, conn, f, chunk, 1);
       } else {

@@ -18,7 +18,11 @@ export interface FaultPlan {
   readonly faultRate: number;
 }
 
-/** The listener's plan, or null for the raw echo path (no framing, and no fault any connection gets). */
+/**
+ * The listener's plan, or null for the raw echo path (no framing, and no
+ * fault any connection gets). With --control a listener always has a plan
+ * (maybe of no stages), so that it can gain faults while it runs.
+ */
 export function createFaultPlan(config: Config): FaultPlan | null {
   const stages: FaultStage[] = [];
   const budget = config.closeAfter || config.resetAfter;
@@ -30,7 +34,8 @@ export function createFaultPlan(config: Config): FaultPlan | null {
   }
   if (config.slice > 0) stages.push(createSliceStage(config.slice));
   if (config.bandwidth > 0) stages.push(createBandwidthStage(config.bandwidth));
-  if (config.framing === "none" && (stages.length === 0 || config.faultRate === 0)) return null;
+  const raw = stages.length === 0 || config.faultRate === 0;
+  if (config.framing === "none" && raw && !config.control) return null;
   return {
     framing: config.framing === "none" ? null : config.framing,
     maxMessageSize: config.maxMessageSize,
