@@ -1,0 +1,36 @@
+/** A client of echod's control API for tests: one request, its status and JSON body. */
+export interface ApiAnswer {
+  readonly status: number;
+  // biome-ignore lint/suspicious/noExplicitAny: a JSON body the test reads field by field
+  readonly body: any;
+}
+
+export async function api(
+  admin: number,
+  method: string,
+  path: string,
+  body?: unknown,
+  token?: string,
+): Promise<ApiAnswer> {
+  const response = await fetch(`http://127.0.0.1:${admin}${path}`, {
+    method,
+    headers: token === undefined ? {} : { authorization: `Bearer ${token}` },
+    ...(body === undefined ? {} : { body: typeof body === "string" ? body : JSON.stringify(body) }),
+  });
+  const text = await response.text();
+  let parsed: unknown = text;
+  try {
+    parsed = JSON.parse(text);
+  } catch {}
+  return { status: response.status, body: parsed };
+}
+
+/** The faults GET /faults shows for one listener with nothing set. */
+export const CLEAN = {
+  delay: 0,
+  bandwidth: 0,
+  slice: 0,
+  "close-after": 0,
+  "reset-after": 0,
+  "fault-rate": 1,
+};
