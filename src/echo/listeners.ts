@@ -1,6 +1,7 @@
 /**
  * `startListeners(config)`: starts every configured listener (TCP always;
- * TLS, Unix and UDP when asked) and returns one object with one `stop()`
+ * TLS, Unix, UDP and each --profile's TCP port when asked) and returns one
+ * object with one `stop()`
  * that drains them all. Stream listeners are each a `startEchoServer` with
  * their own EchoStats (the `listener` label in metrics) and one shared
  * connection count, so --max-connections and --max-connections-per-ip hold

@@ -76,7 +76,7 @@ export interface EchoServer {
   readonly accepting: boolean;
   /** The faults new connections get. */
   faults(): FaultSettings;
-  /** With --control only: new connections (and with "all", open ones) get `faults`. */
+  /** With --control or --faults only: new connections (and with "all", open ones) get `faults`. */
   setFaults(faults: FaultSettings, scope: FaultScope): void;
   /** Stops accepting (false) or binds the same port again (true); open connections go on. */
   setAccepting(accepting: boolean): void;
@@ -203,7 +203,7 @@ export function startEchoServer(config: Config, options: StartOptions = {}): Ech
     },
     faults: () => faults,
     setFaults(next, scope) {
-      if (holder === null) throw new Error("setFaults on a listener started without --control");
+      if (holder === null) throw new Error("setFaults on a listener on the raw path");
       faults = next;
       holder.plan = createFaultPlan({ ...config, ...next }) as NonNullable<typeof faultPlan>;
       if (scope === "all") holder.epoch++;

@@ -1,4 +1,6 @@
 /** A client of echod's control API for tests: one request, its status and JSON body. */
+import { formatFaults, NO_FAULTS } from "../../src/options/fault-settings.ts";
+
 export interface ApiAnswer {
   readonly status: number;
   // biome-ignore lint/suspicious/noExplicitAny: a JSON body the test reads field by field
@@ -25,12 +27,9 @@ export async function api(
   return { status: response.status, body: parsed };
 }
 
-/** The faults GET /faults shows for one listener with nothing set. */
-export const CLEAN = {
-  delay: 0,
-  bandwidth: 0,
-  slice: 0,
-  "close-after": 0,
-  "reset-after": 0,
-  "fault-rate": 1,
-};
+/**
+ * The faults GET /faults shows for one listener with nothing set: every
+ * fault flag of the options table at its default (`delay: 0`, `slice: 0`,
+ * `fault-rate: 1`, ...), so a fault added to the table needs no change here.
+ */
+export const CLEAN: Record<string, unknown> = formatFaults(NO_FAULTS);

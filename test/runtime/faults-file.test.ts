@@ -80,6 +80,21 @@ describe("echod --faults", () => {
     expect(performance.now() - started).toBeGreaterThanOrEqual(200);
   });
 
+  test("without --control, a listener started with no fault gains one at SIGHUP", async () => {
+    const path = file("later.json", '{"listeners": {}}');
+    const echod = await spawnEchod([...LOOPBACK, "--faults", path]);
+    const fast = performance.now();
+    await echoOnce(echod.port, Buffer.from("x"));
+    expect(performance.now() - fast).toBeLessThan(200);
+    writeFileSync(path, '{"listeners": {"tcp": {"delay": 200}}}');
+    echod.kill("SIGHUP");
+    await echod.waitForLine((l) => l.msg === "faults reloaded");
+    const slow = performance.now();
+    const { received } = await echoOnce(echod.port, Buffer.from("y"));
+    expect(received.toString()).toBe("y");
+    expect(performance.now() - slow).toBeGreaterThanOrEqual(200);
+  });
+
   test("a bad file at start exits 2 with one line naming the key", async () => {
     const path = file("start-bad.yaml", "listeners:\n  tcp:\n    bandwidth: lots\n");
     const { code, stderr } = await runEchod([...LOOPBACK, "--faults", path]);

@@ -6,6 +6,7 @@
  */
 import { expect, test } from "bun:test";
 import type net from "node:net";
+import { portOf } from "../../bench/common/spawn-echod.ts";
 import { api, CLEAN } from "../helpers/control.ts";
 import { connect, exactReader } from "../helpers/net-client.ts";
 import { LOOPBACK_WITH_ADMIN, spawnKilledAfterEach } from "../helpers/spawn-echod.ts";
@@ -54,7 +55,14 @@ async function echoMs(socket: net.Socket): Promise<number> {
 }
 
 test("--workers 2: a PATCH reaches both workers before it returns; GET gives one answer", async () => {
-  const echod = await spawnEchod([...LOOPBACK_WITH_ADMIN, "--control", "--workers", "2"]);
+  const echod = await spawnEchod([
+    ...LOOPBACK_WITH_ADMIN,
+    "--control",
+    "--workers",
+    "2",
+    "--profile",
+    "slow:0:delay=100",
+  ]);
   const admin = echod.metricsPort as number;
   const pids = echod.started.workers as number[];
   expect(pids).toHaveLength(2);
@@ -68,8 +76,19 @@ test("--workers 2: a PATCH reaches both workers before it returns; GET gives one
   for (const socket of open.values())
     expect(await echoMs(socket)).toBeGreaterThanOrEqual(DELAY_MS - 1);
   const views = await Promise.all([1, 2, 3].map(() => api(admin, "GET", "/faults")));
-  for (const view of views)
-    expect(view.body).toEqual({ listeners: { tcp: { ...CLEAN, delay: DELAY_MS } } });
+  for (const view of views) {
+    expect(view.body).toEqual({
+      listeners: { tcp: { ...CLEAN, delay: DELAY_MS }, slow: { ...CLEAN, delay: DELAY_MS } },
+    });
+  }
+  // The profile port, bound as port 0 by worker 0, is served by both workers.
+  const slowPort = portOf((echod.started.listeners as Record<string, string>).slow);
+  const onSlow = await oneOnEach(slowPort, pids);
+  expect(onSlow.size).toBe(2);
+  for (const socket of onSlow.values()) {
+    expect(await echoMs(socket)).toBeGreaterThanOrEqual(DELAY_MS - 1);
+    socket.destroy();
+  }
 
   // Down in both workers: refused; up in both: accepted.
   expect((await api(admin, "POST", "/control/listeners/tcp/down")).status).toBe(200);

@@ -20,8 +20,8 @@ export interface FaultPlan {
 
 /**
  * The listener's plan, or null for the raw echo path (no framing, and no
- * fault any connection gets). With --control a listener always has a plan
- * (maybe of no stages), so that it can gain faults while it runs.
+ * fault any connection gets). With --control or --faults a listener always
+ * has a plan (maybe of no stages), so that it can gain faults while it runs.
  */
 export function createFaultPlan(config: Config): FaultPlan | null {
   const stages: FaultStage[] = [];
@@ -35,7 +35,8 @@ export function createFaultPlan(config: Config): FaultPlan | null {
   if (config.slice > 0) stages.push(createSliceStage(config.slice));
   if (config.bandwidth > 0) stages.push(createBandwidthStage(config.bandwidth));
   const raw = stages.length === 0 || config.faultRate === 0;
-  if (config.framing === "none" && raw && !config.control) return null;
+  const changeable = config.control || config.faults !== null;
+  if (config.framing === "none" && raw && !changeable) return null;
   return {
     framing: config.framing === "none" ? null : config.framing,
     maxMessageSize: config.maxMessageSize,

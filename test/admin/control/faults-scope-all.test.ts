@@ -96,3 +96,20 @@ test("scope all reaches open connections from their next chunk, losing and reord
     sample(samples, 'echod_faults_injected_total{listener="tcp",type="delay"}'),
   ).toBeGreaterThanOrEqual(delayed);
 });
+
+test("lifting a delay with scope all keeps the held bytes ahead of the next chunk", async () => {
+  const echod = await spawnEchod([...LOOPBACK_WITH_ADMIN, "--control", "--delay", "400"]);
+  const admin = echod.metricsPort as number;
+  const socket = await connect(echod.port);
+  const reader = exactReader(socket);
+  socket.write("first;");
+  await Bun.sleep(50);
+  const answer = await api(admin, "PATCH", "/faults", { scope: "all", faults: { delay: 0 } });
+  expect(answer.status).toBe(200);
+  const started = performance.now();
+  socket.write("second;");
+  // Without a delay stage the held "first;" leaves at once, still before "second;".
+  expect((await reader.read(13))?.toString()).toBe("first;second;");
+  expect(performance.now() - started).toBeLessThan(400);
+  socket.destroy();
+});
