@@ -168,6 +168,12 @@ export function createFaultHandlers(
       const f = conn.faults as FaultState;
       if (!lifecycle.receive(ctx, conn, chunk, conn.lingering || f.cut !== null)) return;
       if (f.epoch !== holder.epoch) adoptPlan(f, holder.plan, holder.epoch, performance.now());
+      // A connection with nothing to do here (--control or --faults, no fault drawn): as raw.
+      if (!f.faulty && f.framer === null && f.pendingBytes === 0) {
+        writeOrQueue(socket, conn, stats, chunk);
+        lifecycle.pauseAboveHighWater(ctx, socket, conn, conn.queued);
+        return;
+      }
       if (f.framer === null) {
         emit(socket, conn, f, chunk, 1);
       } else {
