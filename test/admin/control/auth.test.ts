@@ -113,3 +113,15 @@ test("loopback addresses are told apart from the others", () => {
     expect(isLoopbackHost(host)).toBe(false);
   }
 });
+
+test("without --control the control paths do not exist", async () => {
+  const echod = await spawnEchod([...LOOPBACK_WITH_ADMIN]);
+  const admin = echod.metricsPort as number;
+  expect((await api(admin, "GET", "/faults")).status).toBe(404);
+  expect((await api(admin, "POST", "/control/ready", { ready: false })).status).toBe(404);
+  expect((await fetch(`http://127.0.0.1:${admin}/readyz`)).status).toBe(200);
+  const names = (await (await fetch(`http://127.0.0.1:${admin}/metrics`)).text()).match(
+    /echod_control_\w+/g,
+  );
+  expect(names).toBeNull();
+});
