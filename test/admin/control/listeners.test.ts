@@ -6,9 +6,10 @@
 import { afterAll, expect, test } from "bun:test";
 import { rmSync } from "node:fs";
 import { portOf } from "../../../bench/common/spawn-echod.ts";
+import { certDirForFile, sClient, tlsListenerArgs } from "../../helpers/certs.ts";
 import { api } from "../../helpers/control.ts";
 import { connect, exactReader } from "../../helpers/net-client.ts";
-import { LOOPBACK_WITH_ADMIN, spawnKilledAfterEach } from "../../helpers/spawn-echod.ts";
+import { LOOPBACK_WITH_ADMIN, spawnKilledAfterEach, tlsPortOf } from "../../helpers/spawn-echod.ts";
 
 const spawnEchod = spawnKilledAfterEach();
 const UNIX_PATH = `/tmp/echod-i17b-${process.pid}.sock`;
@@ -61,6 +62,19 @@ for (const name of ["tcp", "extra"]) {
     expect(logged).toEqual([`listener ${name} down`, `listener ${name} up`]);
   });
 }
+
+const certs = certDirForFile((dir) => dir.selfSigned("live", "echod control"));
+
+test("TLS down: refused; up: openssl s_client is served again on the same port", async () => {
+  const echod = await spawnEchod([...LOOPBACK_WITH_ADMIN, "--control", ...tlsListenerArgs(certs)]);
+  const admin = echod.metricsPort as number;
+  const port = tlsPortOf(echod);
+  expect((await sClient(port, "one\n")).stdout).toBe("one\n");
+  expect((await api(admin, "POST", "/control/listeners/tls/down")).status).toBe(200);
+  expect(await ncProbe(port)).toBe(1);
+  expect((await api(admin, "POST", "/control/listeners/tls/up")).status).toBe(200);
+  expect((await sClient(port, "two\n")).stdout).toBe("two\n");
+});
 
 test("an unknown listener gets a 404; a Unix socket listener cannot be taken down (409)", async () => {
   const echod = await spawnEchod([...LOOPBACK_WITH_ADMIN, "--control", "--unix", UNIX_PATH]);
