@@ -4,7 +4,9 @@
  * `stop()`. Every stream listener is this same engine with the same
  * handlers; listeners.ts starts all the configured ones. The handler object
  * is chosen once here: the raw one, or the fault pipeline's when framing or
- * faults are on, so the raw echo path carries no checks for them.
+ * faults are on (or may come: --control, --faults), so the raw echo path
+ * carries no checks for them. The control API changes a listener through
+ * `setFaults` (a new plan for the pipeline) and `setAccepting`.
  */
 import { chmodSync } from "node:fs";
 import type {
