@@ -31,10 +31,19 @@ export async function reloadFaultsLogged(
       }
     }
     await control.setFaults(changes, file.scope);
-    const after = Object.fromEntries(
-      Object.entries(changes).map(([name, f]) => [name, formatFaults(f)]),
+    const names = Object.keys(changes);
+    const shown = (pick: (name: string) => FaultSettings | undefined) =>
+      Object.fromEntries(names.map((n) => [n, formatFaults(pick(n) as FaultSettings)]));
+    log.info(
+      {
+        who: "SIGHUP",
+        file: config.faults,
+        scope: file.scope,
+        before: shown((n) => now[n]?.faults),
+        after: shown((n) => changes[n]),
+      },
+      "faults reloaded",
     );
-    log.info({ file: config.faults, scope: file.scope, changed: after }, "faults reloaded");
   } catch (error) {
     log.error(
       { file: config.faults, err: (error as Error).message },

@@ -123,6 +123,11 @@ describe("echod --faults", () => {
     echod.kill("SIGHUP");
     const reloaded = await echod.waitForLine((l) => l.msg === "faults reloaded");
     expect(reloaded.scope).toBe("all");
+    expect(reloaded.before).toEqual({
+      tcp: { ...CLEAN, delay: 10 },
+      slow: { ...CLEAN, slice: 10 },
+    });
+    expect(reloaded.after).toEqual({ tcp: CLEAN, slow: { ...CLEAN, slice: 10, delay: 30 } });
     // tcp is no longer in the file: back to its flags; slow keeps its profile's slice.
     expect((await api(admin, "GET", "/faults")).body.listeners).toEqual({
       tcp: CLEAN,
