@@ -73,6 +73,7 @@ export function startFaults(
   if (config.tlsPort !== null) book.tls = flags;
   if (config.unix !== null) book.unix = flags;
   for (const p of config.profile) book[p.name] = p.faults;
-  for (const [name, faults] of Object.entries(file)) if (name in book) book[name] = faults;
+  for (const [name, faults] of Object.entries(file))
+    if (Object.hasOwn(book, name)) book[name] = faults;
   return book;
 }

@@ -57,7 +57,7 @@ export function readFaultsFile(
   }
   const faults: Record<string, FaultSettings> = {};
   for (const [name, input] of Object.entries(listeners)) {
-    const own = base[name];
+    const own = Object.hasOwn(base, name) ? base[name] : undefined;
     if (own === undefined) {
       const names = Object.keys(base).join(", ");
       throw usageError(`${where} listeners`, name, `is not a stream listener (${names})`);

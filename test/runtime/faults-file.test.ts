@@ -50,6 +50,7 @@ describe("readFaultsFile", () => {
     ["a bad value", '{"listeners": {"tcp": {"delay": "later"}}}', 'invalid --faults PATH: listeners.tcp.delay "later": must be milliseconds'],
     ["an unknown fault", "listeners:\n  tcp:\n    latency: 5\n", 'invalid --faults PATH: listeners.tcp.latency "5": is not a fault'],
     ["an unknown listener", '{"listeners": {"udp": {}}}', 'invalid --faults PATH: listeners "udp": is not a stream listener (tcp, slow)'],
+    ["a listener named after a built-in", '{"listeners": {"constructor": {}}}', 'invalid --faults PATH: listeners "constructor": is not a stream listener'],
     ["both cuts", '{"listeners": {"slow": {"close-after": 5, "reset-after": 5}}}', 'invalid --faults PATH: listeners.slow.reset-after "5": cannot be combined with --faults PATH: listeners.slow.close-after 5'],
     ["a bad scope", '{"scope": "some"}', 'invalid --faults PATH: scope "some": must be new or all'],
     ["an unknown top key", '{"tcp": {}}', 'invalid --faults PATH: tcp "{}": is not listeners or scope'],

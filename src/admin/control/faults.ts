@@ -55,7 +55,7 @@ export async function handleFaults(
   }
   const now = ctx.control.listeners();
   const listener = body.listener;
-  if (listener !== undefined && (typeof listener !== "string" || !(listener in now))) {
+  if (listener !== undefined && (typeof listener !== "string" || !Object.hasOwn(now, listener))) {
     const names = Object.keys(now).join(", ");
     return invalid(
       ctx,

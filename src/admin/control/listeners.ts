@@ -30,9 +30,10 @@ export async function handleListeners(
   const match = LISTENER_PATH.exec(path);
   if (match === null) return null;
   if (request.method !== "POST") return null;
-  const name = decodeURIComponent(match[1] as string);
+  const name = decodeName(match[1] as string);
   const accepting = match[2] === "up";
-  const state = ctx.control.listeners()[name];
+  const all = ctx.control.listeners();
+  const state = Object.hasOwn(all, name) ? all[name] : undefined;
   if (state === undefined) {
     ctx.counts.invalid++;
     return problem(404, `no stream listener named ${name}`, "listener", name);
@@ -53,4 +54,13 @@ export async function handleListeners(
     "control change",
   );
   return json({ listener: name, accepting });
+}
+
+/** The listener name in the path; a malformed escape (`%E0%A4%A`) is kept as is, so it names no listener. */
+function decodeName(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
 }

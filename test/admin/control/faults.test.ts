@@ -77,6 +77,7 @@ describe("PATCH and PUT /faults", () => {
     ["an object as a value", "PATCH", { faults: { delay: { ms: 5 } } }, "delay", { ms: 5 }],
     ["an unknown fault", "PATCH", { faults: { latency: 5 } }, "latency", 5],
     ["an unknown listener", "PATCH", { listener: "udp", faults: {} }, "listener", "udp"],
+    ["a listener named after a built-in", "PATCH", { listener: "toString", faults: {} }, "listener", "toString"],
     ["a bad scope", "PATCH", { scope: "some", faults: {} }, "scope", "some"],
     ["no faults object", "PUT", { listener: "tcp" }, "faults", undefined],
     ["an unknown body key", "PATCH", { faults: {}, extra: 1 }, "extra", 1],
@@ -121,8 +122,8 @@ describe("PATCH and PUT /faults", () => {
     const samples = parseSamples(await (await scrape(echod.admin)).text());
     // Five changes above: two PATCHes, the PUT of one listener, the PUT and PATCH of all.
     expect(sample(samples, 'echod_control_changes_total{action="faults"}')).toBe(5);
-    // Ten bad bodies, four that are not JSON, one too large (a 404 or 405 is not counted).
-    expect(sample(samples, 'echod_control_refused_total{reason="invalid"}')).toBe(15);
+    // Eleven bad bodies, four that are not JSON, one too large (a 404 or 405 is not counted).
+    expect(sample(samples, 'echod_control_refused_total{reason="invalid"}')).toBe(16);
     expect(sample(samples, 'echod_control_refused_total{reason="unauthorized"}')).toBe(0);
   });
 

@@ -83,6 +83,10 @@ test("an unknown listener gets a 404; a Unix socket listener cannot be taken dow
   expect(unknown.status).toBe(404);
   expect(unknown.body.key).toBe("listener");
   expect(unknown.body.value).toBe("nope");
+  expect((await api(admin, "POST", "/control/listeners/toString/down")).status).toBe(404);
+  const malformed = await api(admin, "POST", "/control/listeners/%E0%A4%A/up");
+  expect(malformed.status).toBe(404);
+  expect(malformed.body.value).toBe("%E0%A4%A");
   const unix = await api(admin, "POST", "/control/listeners/unix/down");
   expect(unix.status).toBe(409);
   expect(unix.body.error).toBe("a Unix socket listener cannot be taken down");
