@@ -13,6 +13,7 @@
 import type { SocketHandler } from "bun";
 import { resolveConfig } from "../../src/config.ts";
 import type { Connection } from "../../src/echo/connection.ts";
+import { createPlanHolder } from "../../src/echo/faults/holder.ts";
 import { createFaultHandlers } from "../../src/echo/faults/pipeline.ts";
 import { createFaultPlan, type FaultPlan } from "../../src/echo/faults/plan.ts";
 import { createHandlers } from "../../src/echo/handlers.ts";
@@ -59,7 +60,7 @@ function run(side: "raw" | "control", chunks: number, chunk: Buffer): number {
   const config = resolveConfig({ control: side === "control", metricsHost: "127.0.0.1" });
   const plan = createFaultPlan(config) as FaultPlan | null;
   const handlers: SocketHandler<Connection> =
-    plan === null ? createHandlers(ctx) : createFaultHandlers(ctx, { plan, epoch: 0 });
+    plan === null ? createHandlers(ctx) : createFaultHandlers(ctx, createPlanHolder(plan));
   const socket = {
     data: undefined as unknown as Connection,
     remoteAddress: "127.0.0.1",

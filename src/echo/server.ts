@@ -22,9 +22,9 @@ import { listenError } from "../listen-error.ts";
 import { createSilentLogger, type Logger } from "../log.ts";
 import { faultsOf } from "../options/fault-settings.ts";
 import type { Connection, EchoSocket } from "./connection.ts";
+import { createPlanHolder, needsPipeline } from "./faults/holder.ts";
 import { createFaultHandlers } from "./faults/pipeline.ts";
 import { createFaultPlan } from "./faults/plan.ts";
-import type { PlanHolder } from "./faults/state.ts";
 import {
   connectionLimit,
   FD_RESERVE,
@@ -132,18 +132,16 @@ export function startEchoServer(config: Config, options: StartOptions = {}): Ech
   };
   let faults = options.faults ?? faultsOf(config);
   const faultPlan = createFaultPlan({ ...config, ...faults });
-  // With --control the plan is never null: a listener can gain faults as it runs.
-  const holder: PlanHolder | null = faultPlan ? { plan: faultPlan, epoch: 0 } : null;
-  const echoHandlers = holder ? createFaultHandlers(ctx, holder) : createHandlers(ctx);
+  // With --control (or --faults) the plan is never null: the listener can gain faults.
+  const holder = faultPlan ? createPlanHolder(faultPlan) : null;
   // On TLS, a handshake handler makes Bun report failed handshakes (a missing or
   // untrusted client certificate) instead of opening and closing them silently.
-  const handlers: SocketHandler<Connection> =
-    spec.kind === "tls"
-      ? {
-          ...echoHandlers,
-          handshake: createHandshakeHandler(log, spec.tls.rejectUnauthorized === true),
-        }
-      : echoHandlers;
+  const handshake =
+    spec.kind === "tls" ? createHandshakeHandler(log, spec.tls.rejectUnauthorized === true) : null;
+  const wrap = (h: SocketHandler<Connection>) => (handshake ? { ...h, handshake } : h);
+  // Until a plan has work for it, even a listener that can change runs the raw handlers.
+  let piped = holder !== null && needsPipeline(holder.plan);
+  let handlers = wrap(holder && piped ? createFaultHandlers(ctx, holder) : createHandlers(ctx));
   const port = spec.kind === "unix" ? 0 : (spec.port ?? config.port);
   const listen = (boundPort: number, tls: TLSOptions | undefined): SocketListener<Connection> => {
     try {
@@ -208,6 +206,14 @@ export function startEchoServer(config: Config, options: StartOptions = {}): Ech
       if (holder === null) throw new Error("setFaults on a listener on the raw path");
       faults = next;
       holder.plan = createFaultPlan({ ...config, ...next }) as NonNullable<typeof faultPlan>;
+      if (!piped && needsPipeline(holder.plan)) {
+        // Off the raw handlers for good: reload() gives every socket of the listener,
+        // open ones too, the pipeline's handlers, which make their state on first use.
+        piped = true;
+        holder.rawEpoch = holder.epoch;
+        handlers = wrap(createFaultHandlers(ctx, holder));
+        for (const l of [listener, ...retired]) l.reload({ socket: handlers });
+      }
       if (scope === "all") holder.epoch++;
     },
     setAccepting(next) {

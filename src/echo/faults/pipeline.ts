@@ -32,6 +32,14 @@ export function createFaultHandlers(
 ): SocketHandler<Connection> {
   const { stats, lowWater } = ctx;
   const plan: FaultPlan = holder.plan; // framing and message size never change
+  // Made on first use for a connection that opened on the raw handlers (before a control
+  // API change moved the listener here): no faults, until a change with scope all.
+  const stateOf = (conn: Connection): FaultState => {
+    if (conn.faults !== null) return conn.faults as FaultState;
+    const f = createFaultState(holder.clean, performance.now(), holder.rawEpoch);
+    conn.faults = f;
+    return f;
+  };
   const tooLarge = createLimitedWarning(
     ctx.log,
     "connections closed: message over --max-message-size",
@@ -165,7 +173,7 @@ export function createFaultHandlers(
 
     data(socket, chunk) {
       const conn = socket.data;
-      const f = conn.faults as FaultState;
+      const f = stateOf(conn);
       if (!lifecycle.receive(ctx, conn, chunk, conn.lingering || f.cut !== null)) return;
       if (f.epoch !== holder.epoch) adoptPlan(f, holder.plan, holder.epoch, performance.now());
       // A connection with nothing to do here (--control or --faults, no fault drawn): as raw.
@@ -190,7 +198,7 @@ export function createFaultHandlers(
     drain(socket) {
       const conn = socket.data;
       if (conn === undefined || conn.ended) return;
-      const f = conn.faults as FaultState;
+      const f = stateOf(conn);
       if (conn.queued > 0) {
         conn.lastActive = ctx.now;
         if (!flush(socket, conn, stats)) {
@@ -208,7 +216,7 @@ export function createFaultHandlers(
         socket.end();
         return;
       }
-      const f = conn.faults as FaultState;
+      const f = stateOf(conn);
       conn.peerEnded = true;
       conn.endWhenFlushed = true;
       if (conn.lingering) {

@@ -47,6 +47,10 @@ const NO_STAGES: readonly FaultStage[] = [];
 export interface PlanHolder {
   plan: FaultPlan;
   epoch: number;
+  /** The plan of a connection that opened on the raw handlers: no stages. */
+  readonly clean: FaultPlan;
+  /** The epoch such a connection had: the one before the change that moved the listener off the raw handlers. */
+  rawEpoch: number;
 }
 
 export function createFaultState(plan: FaultPlan, now: number, epoch = 0): FaultState {

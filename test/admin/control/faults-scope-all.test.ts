@@ -113,3 +113,28 @@ test("lifting a delay with scope all keeps the held bytes ahead of the next chun
   expect(performance.now() - started).toBeLessThan(400);
   socket.destroy();
 });
+
+test("a connection opened before the first fault keeps none under scope new, and gets it under scope all", async () => {
+  const echod = await spawnEchod([...LOOPBACK_WITH_ADMIN, "--control"]);
+  const admin = echod.metricsPort as number;
+  const old = await connect(echod.port);
+  const oldReader = exactReader(old);
+  const timed = async (socket: typeof old, reader: typeof oldReader, text: string) => {
+    const started = performance.now();
+    socket.write(text);
+    expect((await reader.read(text.length))?.toString()).toBe(text);
+    return performance.now() - started;
+  };
+  expect(await timed(old, oldReader, "a")).toBeLessThan(DELAY_MS);
+  // The first fault moves the listener off the raw handlers, open connections included.
+  const scopeNew = await api(admin, "PATCH", "/faults", { faults: { delay: DELAY_MS } });
+  expect(scopeNew.status).toBe(200);
+  expect(await timed(old, oldReader, "b")).toBeLessThan(DELAY_MS);
+  const fresh = await connect(echod.port);
+  expect(await timed(fresh, exactReader(fresh), "c")).toBeGreaterThanOrEqual(DELAY_MS - 1);
+  const scopeAll = await api(admin, "PATCH", "/faults", { scope: "all", faults: {} });
+  expect(scopeAll.status).toBe(200);
+  expect(await timed(old, oldReader, "d")).toBeGreaterThanOrEqual(DELAY_MS - 1);
+  old.destroy();
+  fresh.destroy();
+});
