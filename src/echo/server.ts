@@ -3,10 +3,10 @@
  * TLS or a Unix socket), runs the idle sweep and drains gracefully on
  * `stop()`. Every stream listener is this same engine with the same
  * handlers; listeners.ts starts all the configured ones. The handler object
- * is chosen once here: the raw one, or the fault pipeline's when framing or
- * faults are on (or may come: --control, --faults), so the raw echo path
- * carries no checks for them. The control API changes a listener through
- * `setFaults` (a new plan for the pipeline) and `setAccepting`.
+ * is chosen here: the raw one, or the fault pipeline's when framing or
+ * faults are on, so the raw echo path carries no checks for them. The
+ * control API changes a listener through `setFaults` (a new plan; the first
+ * one with work moves the listener to the pipeline) and `setAccepting`.
  */
 import { chmodSync } from "node:fs";
 import type {
@@ -132,7 +132,7 @@ export function startEchoServer(config: Config, options: StartOptions = {}): Ech
   };
   let faults = options.faults ?? faultsOf(config);
   const faultPlan = createFaultPlan({ ...config, ...faults });
-  // With --control (or --faults) the plan is never null: the listener can gain faults.
+  // With --control (or --faults) there is always a plan: the listener can gain faults.
   const holder = faultPlan ? createPlanHolder(faultPlan) : null;
   // On TLS, a handshake handler makes Bun report failed handshakes (a missing or
   // untrusted client certificate) instead of opening and closing them silently.
