@@ -12,3 +12,14 @@ export function formatAddress(host: string, port: number): string {
 export function formatHost(host: string): string {
   return host.includes(":") ? `[${host}]` : host;
 }
+
+/** 127.0.0.0/8, ::1 (also as ::ffff:127.x) and `localhost`: reachable from this machine only. */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.toLowerCase();
+  return (
+    h === "localhost" ||
+    h === "::1" ||
+    /^(::ffff:)?127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h) ||
+    /^0{0,4}(:0{0,4}){0,6}:0{0,3}1$/.test(h)
+  );
+}

@@ -25,6 +25,7 @@ export type CliResult =
 const FLAG_SHAPES: readonly FlagShape[] = OPTIONS.map((o) => ({
   flag: o.flag,
   boolean: o.switch === true,
+  repeatable: o.repeatable === true,
   ...(o.alias === undefined ? {} : { alias: o.alias }),
 }));
 
@@ -42,12 +43,13 @@ export function parseCli(
     output = text;
   }) as Record<string, unknown>;
   if (output) return { kind: "output", text: output };
-  const booleanText = scanFlags(argv, FLAG_SHAPES);
+  const repeated: Record<string, string[]> = {};
+  const booleanText = scanFlags(argv, FLAG_SHAPES, repeated);
 
   const options: Record<string, unknown> = {};
   const labels: Record<string, string> = {};
   for (const o of OPTIONS) {
-    const fromFlag = booleanText[o.flag] ?? parsed[o.flag];
+    const fromFlag = o.repeatable ? repeated[o.flag] : (booleanText[o.flag] ?? parsed[o.flag]);
     const fromEnv = env[envName(o.flag)];
     if (fromFlag !== undefined) {
       options[o.key] = fromFlag;

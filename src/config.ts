@@ -5,13 +5,23 @@
  * across options. Every error names the option as the user set it (the flag,
  * or the environment variable when the value came from there) and the value.
  */
+
+import { isLoopbackHost } from "./address.ts";
 import { usageError } from "./errors.ts";
-import { type Config, OPTION_TABLE, OPTIONS, type OptionKey, type RawOptions } from "./options.ts";
+import {
+  type Config,
+  type FaultSettings,
+  OPTION_TABLE,
+  OPTIONS,
+  type OptionKey,
+  type RawOptions,
+} from "./options.ts";
 
 export {
   type Config,
   DEFAULTS,
   type Delay,
+  type FaultSettings,
   FRAMINGS,
   type Framing,
   LOG_FORMATS,
@@ -28,7 +38,7 @@ export {
 /** For each option set from the environment (or as PORT), the name errors should use. */
 export type OptionLabels = { readonly [K in OptionKey]?: string };
 
-type NameOf = (key: OptionKey) => string;
+export type NameOf = (key: OptionKey) => string;
 
 /** Validates raw options over the defaults; throws an EchodError (exit 2) naming the first bad one. */
 export function resolveConfig(raw: RawOptions = {}, labels: OptionLabels = {}): Config {
@@ -50,6 +60,8 @@ export function resolveConfig(raw: RawOptions = {}, labels: OptionLabels = {}): 
     );
   }
   checkWhoami(config, name);
+  checkControl(config, name);
+  checkProfiles(config, name);
   return Object.freeze(config);
 }
 
@@ -97,8 +109,12 @@ function checkTls(config: Config, name: NameOf): void {
   }
 }
 
-/** Close-after and reset-after each end the connection: only one can apply; --timeout already drops. */
-function checkFaults(config: Config, name: NameOf): void {
+/**
+ * Close-after and reset-after each end the connection: only one can apply;
+ * --timeout already drops, so not with --blackhole.
+ * Also run on each --profile, --faults entry and control API change.
+ */
+export function checkFaults(config: FaultSettings, name: NameOf): void {
   if (config.blackhole && config.timeout > 0) {
     throw usageError(
       name("timeout"),
@@ -123,6 +139,48 @@ function checkWhoami(config: Config, name: NameOf): void {
   }
   if (config.banner === null) {
     throw usageError(name("whoamiLine"), config.whoamiLine, `needs ${name("banner")} (its answer)`);
+  }
+}
+
+/** The control API needs the admin server, and a token unless the admin address is loopback. */
+function checkControl(config: Config, name: NameOf): void {
+  if (!config.control) {
+    if (config.controlToken !== null) {
+      throw usageError(
+        name("controlToken"),
+        "(hidden)",
+        `has no effect without ${name("control")}`,
+      );
+    }
+    return;
+  }
+  if (!config.metrics) {
+    throw usageError(name("control"), true, `needs the admin server (${name("metrics")})`);
+  }
+  if (config.controlToken === null && !isLoopbackHost(config.metricsHost)) {
+    throw usageError(
+      name("control"),
+      true,
+      `needs ${name("controlToken")} when ${name("metricsHost")} ${config.metricsHost} is not a loopback address`,
+    );
+  }
+}
+
+/** Each profile's faults combine as the flags do; its port is its own. */
+function checkProfiles(config: Config, name: NameOf): void {
+  const taken = new Map<number, string>([[config.port, name("port")]]);
+  if (config.tlsPort !== null) taken.set(config.tlsPort, name("tlsPort"));
+  if (config.metrics) taken.set(config.metricsPort, name("metricsPort"));
+  for (const profile of config.profile) {
+    checkFaults(
+      profile.faults,
+      (key) => `${name("profile")} ${profile.name}: ${OPTION_TABLE[key].flag}`,
+    );
+    const other = taken.get(profile.port);
+    if (profile.port !== 0 && other !== undefined) {
+      throw usageError(name("profile"), profile.name, `port ${profile.port} is taken by ${other}`);
+    }
+    taken.set(profile.port, `${name("profile")} ${profile.name}`);
   }
 }
 

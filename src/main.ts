@@ -5,6 +5,8 @@
  * library that the tests and the bench call directly.
  */
 import { formatAddress } from "./address.ts";
+import { resolveToken } from "./admin/control/auth.ts";
+import { type ControlRoutes, createControlRoutes } from "./admin/control/routes.ts";
 import { type AdminServer, startAdminServer } from "./admin/server.ts";
 import { parseCli } from "./cli.ts";
 import { type Config, resolveConfig } from "./config.ts";
@@ -13,6 +15,9 @@ import { createLogger } from "./log.ts";
 import { createMetrics, type MetricsRegistries } from "./metrics/registry.ts";
 import type { MetricsSource } from "./metrics/source.ts";
 import { installProcessGuard } from "./process-guard.ts";
+import { startFaults } from "./runtime/control.ts";
+import { readFaultsFile } from "./runtime/faults-file.ts";
+import { reloadFaultsLogged } from "./runtime/faults-reload.ts";
 import { type Runtime, startRuntime } from "./runtime/start.ts";
 import { reloadTlsLogged } from "./runtime/tls-reload.ts";
 
@@ -34,12 +39,17 @@ async function serve(config: Config): Promise<number> {
   const log = createLogger(config.logLevel, config.logFormat);
   // An exception nothing caught is logged and counted; echod keeps running (process-guard.ts).
   installProcessGuard(log);
-  const echo = await startRuntime(config, log);
+  // Both before anything listens: a bad file is a usage error.
+  const flagFaults = startFaults(config);
+  const fileFaults = config.faults ? readFaultsFile(config.faults, flagFaults).faults : undefined;
+  const token = resolveToken(config.controlToken);
+  const echo = await startRuntime(config, log, fileFaults);
+  const control = config.control ? createControlRoutes(echo.control, log, token) : undefined;
   let shuttingDown = false;
-  const ready = () => !shuttingDown && echo.ready();
+  const ready = () => !shuttingDown && echo.ready() && (control?.ready() ?? true);
   let admin: AdminServer | null = null;
   if (config.metrics) {
-    const metrics = createMetrics(metricsSource(echo, ready));
+    const metrics = createMetrics(metricsSource(echo, ready, control));
     await warmUp(metrics);
     try {
       admin = await startAdminServer({
@@ -50,6 +60,7 @@ async function serve(config: Config): Promise<number> {
         log,
         live: () => echo.live(),
         refresh: () => echo.refresh(),
+        ...(control ? { control } : {}),
       });
     } catch (error) {
       await echo.stop();
@@ -83,10 +94,13 @@ async function serve(config: Config): Promise<number> {
     process.on("SIGTERM", onSignal);
     process.on("SIGINT", onSignal);
   });
-  process.on("SIGHUP", () => void reloadTlsLogged(echo.reloadTls, log));
+  process.on("SIGHUP", () => {
+    void reloadTlsLogged(echo.reloadTls, log);
+    void reloadFaultsLogged(config, echo.control, flagFaults, log);
+  });
   log.info(
     {
-      config,
+      config: { ...config, controlToken: config.controlToken === null ? null : "(hidden)" },
       echo: formatAddress(config.host, echo.port),
       listeners: echo.addresses(),
       ...(config.workers > 1 ? { workers: echo.pids() } : {}),
@@ -114,8 +128,13 @@ async function warmUp(metrics: MetricsRegistries): Promise<void> {
 }
 
 /** What the metrics read: the runtime, not ready once shutdown has begun. */
-function metricsSource(echo: Runtime, ready: () => boolean): MetricsSource {
+function metricsSource(
+  echo: Runtime,
+  ready: () => boolean,
+  control: ControlRoutes | undefined,
+): MetricsSource {
   return {
+    ...(control ? { control: () => control.counts } : {}),
     stats: () => echo.stats(),
     listenerStats: () => echo.listenerStats(),
     resources: () => echo.resources(),

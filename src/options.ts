@@ -9,9 +9,11 @@ import { ADMIN_OPTIONS } from "./options/admin.ts";
 import type { AcceptRate } from "./options/admission.ts";
 import { ADMISSION_OPTIONS } from "./options/admission.ts";
 import { CLUSTER_OPTIONS } from "./options/cluster.ts";
+import { CONTROL_OPTIONS } from "./options/control.ts";
 import { FAULT_OPTIONS } from "./options/faults.ts";
 import { LISTENER_OPTIONS } from "./options/listeners.ts";
 import type { Delay } from "./options/parsers.ts";
+import type { Profile } from "./options/profiles.ts";
 import { SERVICE_OPTIONS } from "./options/service.ts";
 import type { OptionSpec } from "./options/spec.ts";
 
@@ -22,8 +24,10 @@ export {
   type LogLevel,
 } from "./options/admin.ts";
 export { AUTO_MEMORY_SHARE, type MemorySetting } from "./options/cluster.ts";
+export type { FaultSettings } from "./options/fault-settings.ts";
 export { FRAMINGS, type Framing, MAX_UDP_PAYLOAD } from "./options/listeners.ts";
 export { type Delay, MAX_DELAY_MS, MAX_WORKERS } from "./options/parsers.ts";
+export type { Profile } from "./options/profiles.ts";
 export { MIN_MAX_BUFFER } from "./options/service.ts";
 export { envName, type OptionSpec, shownDefault } from "./options/spec.ts";
 
@@ -35,6 +39,7 @@ export const OPTION_GROUPS = [
   { title: "Faults", options: FAULT_OPTIONS },
   { title: "Banner, socket options and memory", options: CLUSTER_OPTIONS },
   { title: "Admin server and logs", options: ADMIN_OPTIONS },
+  { title: "Control API and profiles", options: CONTROL_OPTIONS },
 ] as const;
 
 export const OPTION_TABLE = {
@@ -44,6 +49,7 @@ export const OPTION_TABLE = {
   ...FAULT_OPTIONS,
   ...CLUSTER_OPTIONS,
   ...ADMIN_OPTIONS,
+  ...CONTROL_OPTIONS,
 } as const;
 
 export type OptionKey = keyof typeof OPTION_TABLE;
@@ -82,6 +88,7 @@ export type RawOptions = {
     | Delay
     | AcceptRate
     | readonly string[]
+    | readonly Profile[]
     | null
     | undefined;
 };

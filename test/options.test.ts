@@ -99,17 +99,22 @@ describe("the table", () => {
       logLevel: "info",
       logFormat: "json",
       logData: false,
+      control: false,
+      controlToken: null,
+      faults: null,
+      profile: [],
     });
     expect(Object.isFrozen(DEFAULTS)).toBe(true);
     expect(Object.isFrozen(DEFAULTS.delay)).toBe(true);
   });
 
-  test("only blackhole, nagle, metrics and log-data are switches; only port has a one-letter alias", () => {
+  test("only blackhole, nagle, metrics, log-data and control are switches; only port has a one-letter alias", () => {
     expect(OPTIONS.filter((o) => o.switch).map((o) => o.flag)).toEqual([
       "blackhole",
       "nagle",
       "metrics",
       "log-data",
+      "control",
     ]);
     expect(OPTIONS.filter((o) => o.alias !== undefined).map((o) => [o.flag, o.alias])).toEqual([
       ["port", "p"],

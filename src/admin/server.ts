@@ -16,6 +16,7 @@ import { type Identity, readIdentity } from "../identity/identity.ts";
 import { listenError } from "../listen-error.ts";
 import type { Logger } from "../log.ts";
 import { type MetricsRegistries, registryFor } from "../metrics/registry.ts";
+import type { ControlRoutes } from "./control/routes.ts";
 import { whoamiResponse } from "./whoami.ts";
 
 export interface AdminOptions {
@@ -32,6 +33,8 @@ export interface AdminOptions {
   readonly log?: Logger;
   /** Who this echod is, for /whoami; read from the environment when not given. */
   readonly identity?: Identity;
+  /** The control API (--control): /faults and /control/... */
+  readonly control?: ControlRoutes;
 }
 
 export interface AdminServer {
@@ -162,6 +165,12 @@ async function route(
   const path = pathOf(request.url);
   if (method === "CONNECT") return notAllowed();
   if (path === null) return new Response("bad request target\n", { status: 400, headers: TEXT });
+  if (options.control) {
+    const peer = server.requestIP(request);
+    const who = peer === null ? "unknown" : formatAddress(peer.address, peer.port);
+    const control = options.control.handle(request, path, who);
+    if (control) return control;
+  }
   // OPTIONS / is HAProxy's default health check (`option httpchk`): it answers like a known path.
   if (method === "OPTIONS" && (path === "/" || ROUTES.has(path))) {
     return new Response(null, { status: 204, headers: { allow: ALLOW } });

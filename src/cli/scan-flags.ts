@@ -10,6 +10,8 @@ export interface FlagShape {
   readonly flag: string;
   readonly alias?: string;
   readonly boolean: boolean;
+  /** May be given more than once (`--profile`): each value is collected, none is an error. */
+  readonly repeatable?: boolean;
 }
 
 /** yargs-parser reads a token like this as a value (a negative number), never as a flag. */
@@ -27,6 +29,8 @@ const NEGATIVE_NUMBER = /^-(\d+(\.\d+)?|\.\d+)$/;
 export function scanFlags(
   argv: readonly string[],
   shapes: readonly FlagShape[],
+  /** Filled with each repeatable flag's values, in order. */
+  repeated: Record<string, string[]> = {},
 ): Record<string, string> {
   const byName = new Map<string, FlagShape>();
   for (const s of shapes) {
@@ -35,7 +39,11 @@ export function scanFlags(
   }
   const seen = new Map<string, string[]>();
   const booleanText: Record<string, string> = {};
-  const note = (shape: FlagShape, typed: string, text?: string) => {
+  const note = (shape: FlagShape, typed: string, text?: string, value = text) => {
+    if (shape.repeatable === true) {
+      if (value !== undefined) repeated[shape.flag] = [...(repeated[shape.flag] ?? []), value];
+      return;
+    }
     seen.set(shape.flag, [...(seen.get(shape.flag) ?? []), typed]);
     if (text !== undefined && shape.boolean) booleanText[shape.flag] = text;
   };
@@ -58,7 +66,7 @@ export function scanFlags(
       if (shape === undefined) continue;
       if (eq >= 0) note(shape, token, token.slice(eq + 1));
       else if (negated === undefined && takesNext(shape, argv[i + 1])) {
-        note(shape, `${token} ${argv[i + 1]}`);
+        note(shape, `${token} ${argv[i + 1]}`, undefined, argv[i + 1]);
         i++;
       } else note(shape, token);
       continue;
@@ -81,7 +89,7 @@ export function scanFlags(
       }
       if (shape === undefined) continue;
       if (rest === "" && takesNext(shape, argv[i + 1])) {
-        note(shape, `${token} ${argv[i + 1]}`);
+        note(shape, `${token} ${argv[i + 1]}`, undefined, argv[i + 1]);
         i++;
       } else note(shape, token);
     }

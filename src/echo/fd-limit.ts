@@ -133,3 +133,25 @@ export function followOpenFilesLimit(
     "the open-files limit changed; connection limit follows it",
   );
 }
+
+/**
+ * The connection limit a listener starts with: --max-connections, lowered
+ * (with a warning) to what the open-files limit leaves. The first reading
+ * also takes the spare descriptor the watch reads through at EMFILE.
+ */
+export function initialConnectionLimit(configured: number, log: Logger): number {
+  const openFiles = watchOpenFilesLimit(performance.now()).limit;
+  const maxConnections = connectionLimit(configured, openFiles);
+  if (maxConnections < configured) {
+    log.warn(
+      {
+        maxConnections: configured,
+        effective: maxConnections,
+        openFilesLimit: openFiles,
+        reserve: FD_RESERVE,
+      },
+      "the open-files limit lowers the connection limit (raise ulimit -n to lift it)",
+    );
+  }
+  return maxConnections;
+}

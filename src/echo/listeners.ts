@@ -1,13 +1,14 @@
 /**
  * `startListeners(config)`: starts every configured listener (TCP always;
- * TLS, Unix and UDP when asked) and returns one object with one `stop()`
+ * TLS, Unix, UDP and each --profile's TCP port when asked) and returns one
+ * object with one `stop()`
  * that drains them all. Stream listeners are each a `startEchoServer` with
  * their own EchoStats (the `listener` label in metrics) and one shared
  * connection count, so --max-connections and --max-connections-per-ip hold
  * across them. If one listener cannot start, those already started are
  * stopped and the error is thrown.
  */
-import type { Config } from "../config.ts";
+import type { Config, FaultSettings } from "../config.ts";
 import { createSilentLogger, type Logger } from "../log.ts";
 import { createSharedLimits } from "./lifecycle.ts";
 import { createMemoryBudget } from "./memory-budget.ts";
@@ -28,8 +29,10 @@ export interface EchoService {
   /** The stream listeners, TCP first. */
   readonly servers: readonly EchoServer[];
   readonly udp: UdpEchoServer | null;
-  /** The stream listener of that kind, if configured. */
+  /** The stream listener of that kind, if configured (TCP: the main port, not a profile's). */
   server(kind: StreamKind): EchoServer | undefined;
+  /** The stream listener of that name (a kind, or a --profile name). */
+  named(name: string): EchoServer | undefined;
   /**
    * Re-reads the TLS files; new TLS connections get the new certificate,
    * open ones keep going. Throws an EchodError naming the bad file (the old
@@ -43,6 +46,8 @@ export interface EchoService {
 export interface ServiceOptions {
   readonly log?: Logger;
   readonly reusePort?: boolean;
+  /** Faults by listener name, over the flags and profiles (--faults FILE, or the control API's in a restarted worker). */
+  readonly faults?: Readonly<Record<string, FaultSettings>>;
 }
 
 export async function startListeners(
@@ -58,19 +63,23 @@ export async function startListeners(
   const memory = createMemoryBudget(resolveMemoryBudget(config.maxMemory));
   const servers: EchoServer[] = [];
   let udp: UdpEchoServer | null = null;
-  const start = (listener: ListenerSpec) => {
+  const start = (listener: ListenerSpec, name: string = listener.kind, own?: FaultSettings) => {
+    const faults = options.faults?.[name] ?? own;
     servers.push(
       startEchoServer(config, {
         log,
         limits,
         memory,
         listener,
+        name,
+        ...(faults ? { faults } : {}),
         ...(options.reusePort ? { reusePort: true } : {}),
       }),
     );
   };
   try {
     start({ kind: "tcp" });
+    for (const p of config.profile) start({ kind: "tcp", port: p.port }, p.name, p.faults);
     if (tls !== null && config.tlsPort !== null) {
       start({ kind: "tls", port: config.tlsPort, tls });
     }
@@ -87,7 +96,8 @@ export async function startListeners(
   return {
     servers,
     udp,
-    server: (kind) => servers.find((s) => s.kind === kind),
+    server: (kind) => servers.find((s) => s.name === kind),
+    named: (name) => servers.find((s) => s.name === name),
     reloadTls() {
       const server = servers.find((s) => s.kind === "tls");
       if (server === undefined || files === null) return;

@@ -146,9 +146,9 @@ export function addStats(into: EchoStats, from: EchoStats): EchoStats {
 export const STREAM_KINDS = ["tcp", "tls", "unix"] as const;
 export type StreamKind = (typeof STREAM_KINDS)[number];
 
-/** Each listener's own counters, for metrics labelled by `listener`. */
+/** Each listener's own counters, for metrics labelled by `listener` (the kind, or a --profile name). */
 export interface ListenerStats {
-  readonly stream: Partial<Record<StreamKind, EchoStats>>;
+  readonly stream: Readonly<Record<string, EchoStats>>;
   readonly udp: UdpStats | null;
 }
 
@@ -167,10 +167,9 @@ export interface UdpStats {
 
 /** Adds `from` into `into`, listener by listener (the primary sums workers this way). */
 export function addListenerStats(into: ListenerStats, from: ListenerStats): ListenerStats {
-  const stream: Partial<Record<StreamKind, EchoStats>> = { ...into.stream };
-  for (const kind of STREAM_KINDS) {
-    const add = from.stream[kind];
-    if (add) stream[kind] = addStats(stream[kind] ?? createStats(), add);
+  const stream: Record<string, EchoStats> = { ...into.stream };
+  for (const [name, add] of Object.entries(from.stream)) {
+    stream[name] = addStats(stream[name] ?? createStats(), add);
   }
   let udp = into.udp;
   if (from.udp) {
@@ -190,10 +189,7 @@ export function addListenerStats(into: ListenerStats, from: ListenerStats): List
  */
 export function combineStreams(listeners: ListenerStats): EchoStats {
   const total = createStats();
-  for (const kind of STREAM_KINDS) {
-    const stats = listeners.stream[kind];
-    if (stats) addStats(total, stats);
-  }
+  for (const stats of Object.values(listeners.stream)) addStats(total, stats);
   total.maxConnections = listeners.stream.tcp?.maxConnections ?? 0;
   total.memoryBudget = listeners.stream.tcp?.memoryBudget ?? 0;
   return total;

@@ -13,6 +13,7 @@ import type { EchoStats, ListenerStats } from "../echo/stats.ts";
 import { registerByteMetrics } from "./bytes.ts";
 import type { Scrape } from "./collectors.ts";
 import { registerConnectionMetrics } from "./connections.ts";
+import { registerControlMetrics } from "./control.ts";
 import { registerDaemonMetrics } from "./daemon.ts";
 import { registerFaultMetrics } from "./faults.ts";
 import { registerProcessMetrics } from "./process.ts";
@@ -93,6 +94,7 @@ function createRegistry(
   registerProxyMetrics(scrape);
   registerUdpMetrics(scrape);
   registerDaemonMetrics(scrape);
+  registerControlMetrics(scrape);
   registerProcessMetrics(registry as Registry);
   return registry;
 }

@@ -14,6 +14,8 @@ export interface OptionSpec<T> {
   readonly alias?: string;
   /** A switch: `--x`, `--no-x`, `--x=true|false`; every other option takes a value. */
   readonly switch?: true;
+  /** May be given more than once; the parser then gets every value, in order. */
+  readonly repeatable?: true;
   readonly default: NoInfer<T>;
   /** The default as --help and the docs show it, when `String(default)` is not it. */
   readonly shown?: string;

@@ -4,21 +4,21 @@
  * addresses, their counters by listener, the ports they bound.
  */
 import type { EchoService } from "../echo/listeners.ts";
-import type { EchoStats, ListenerStats, StreamKind } from "../echo/stats.ts";
+import type { EchoStats, ListenerStats } from "../echo/stats.ts";
 
 type Listeners = Pick<EchoService, "servers" | "udp">;
 
-/** Where each listener listens, by kind (`tcp`, `tls`, `unix`, `udp`). */
+/** Where each listener listens, by name (`tcp`, `tls`, `unix`, `udp`, a --profile's). */
 export function serviceAddresses(echo: Listeners): Record<string, string> {
   const addresses: Record<string, string> = {};
-  for (const server of echo.servers) addresses[server.kind] = server.address;
+  for (const server of echo.servers) addresses[server.name] = server.address;
   if (echo.udp !== null) addresses.udp = echo.udp.address;
   return addresses;
 }
 
 /** Each listener's live counters (the objects themselves, not copies). */
 export function serviceListenerStats(echo: Listeners): ListenerStats {
-  const stream: Partial<Record<StreamKind, EchoStats>> = {};
-  for (const server of echo.servers) stream[server.kind] = server.stats;
+  const stream: Record<string, EchoStats> = {};
+  for (const server of echo.servers) stream[server.name] = server.stats;
   return { stream, udp: echo.udp?.stats ?? null };
 }

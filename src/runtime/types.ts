@@ -6,6 +6,7 @@
 import type { ShutdownSummary } from "../echo/server.ts";
 import type { EchoStats, ListenerStats } from "../echo/stats.ts";
 import type { DaemonResources } from "../metrics/resources.ts";
+import type { RuntimeControl } from "./control.ts";
 
 /** The daemon's worker processes, for the echod_worker* metrics. */
 export interface WorkerCounts {
@@ -39,6 +40,8 @@ export interface Runtime {
   pids(): (number | null)[];
   /** Re-reads the TLS files (SIGHUP); absent without a TLS listener. Rejects naming a bad file. */
   reloadTls?(): Promise<void>;
+  /** Changes faults and listeners while echod runs (the control API, SIGHUP's --faults). */
+  readonly control: RuntimeControl;
   /** Fetches fresh counters before a scrape (from worker processes; at once otherwise). */
   refresh(): Promise<void>;
   /** Kills worker processes at once, before the process exits on a second signal. */

@@ -8,16 +8,13 @@
  */
 import type { ShutdownSummary } from "../echo/server.ts";
 import { sumSummaries } from "../echo/shutdown.ts";
-import type { EchoStats, ListenerStats, StreamKind } from "../echo/stats.ts";
-import { STREAM_KINDS } from "../echo/stats.ts";
+import type { EchoStats, ListenerStats } from "../echo/stats.ts";
 
 /** The counters a dead worker's last snapshot leaves behind, with its gauges settled. */
 export function bookDeadWorker(last: ListenerStats): ListenerStats {
-  const stream: Partial<Record<StreamKind, EchoStats>> = {};
-  for (const kind of STREAM_KINDS) {
-    const stats = last.stream[kind];
-    if (stats === undefined) continue;
-    stream[kind] = {
+  const stream: Record<string, EchoStats> = {};
+  for (const [name, stats] of Object.entries(last.stream)) {
+    stream[name] = {
       ...stats,
       closed: { ...stats.closed, worker_died: stats.closed.worker_died + stats.active },
       discardedBytes: stats.discardedBytes + stats.bufferedBytes,

@@ -2,12 +2,29 @@
  * The messages between the primary and its worker processes (Bun IPC,
  * JSON serialization). Counters travel as ListenerStats snapshots.
  */
-import type { ShutdownSummary } from "../echo/server.ts";
+import type { FaultScope, ShutdownSummary } from "../echo/server.ts";
 import type { ListenerStats } from "../echo/stats.ts";
 import type { DaemonResources } from "../metrics/resources.ts";
+import type { FaultSettings } from "../options/fault-settings.ts";
+
+/** A control API change, as the primary sends it to every worker (workers/control.ts). */
+export type ControlOp =
+  | {
+      readonly kind: "faults";
+      readonly changes: Readonly<Record<string, FaultSettings>>;
+      readonly scope: FaultScope;
+    }
+  | { readonly kind: "accepting"; readonly name: string; readonly accepting: boolean };
+
+/** The control API's state, for a worker that starts after changes were made. */
+export interface ControlState {
+  readonly faults: Readonly<Record<string, FaultSettings>>;
+  readonly down: readonly string[];
+}
 
 export type ToWorker =
   | { readonly t: "stats"; readonly seq: number }
+  | { readonly t: "control"; readonly seq: number; readonly op: ControlOp }
   | { readonly t: "reload-tls"; readonly seq: number }
   | { readonly t: "stop" };
 
@@ -16,6 +33,8 @@ export interface WorkerPorts {
   readonly tcp: number;
   readonly tls: number | null;
   readonly udp: number | null;
+  /** Each --profile's port, by name. */
+  readonly profiles?: Readonly<Record<string, number>>;
 }
 
 export type FromWorker =
@@ -42,4 +61,6 @@ export type FromWorker =
     }
   /** The answer to reload-tls: null when the new certificate is in use, else why not. */
   | { readonly t: "reloaded"; readonly seq: number; readonly error: string | null }
+  /** The answer to control: null once applied, else why not. */
+  | { readonly t: "controlled"; readonly seq: number; readonly error: string | null }
   | { readonly t: "stopped"; readonly summary: ShutdownSummary };

@@ -69,6 +69,7 @@ export function servedListeners(config: Config): ListenerStats {
       tcp: createStats(),
       ...(config.tlsPort !== null ? { tls: createStats() } : {}),
       ...(config.unix !== null ? { unix: createStats() } : {}),
+      ...Object.fromEntries(config.profile.map((p) => [p.name, createStats()])),
     },
     udp: null,
   };

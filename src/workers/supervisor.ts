@@ -9,7 +9,7 @@
  * shared that way, so worker 0 alone serves those.
  */
 import { resolve } from "node:path";
-import type { Config } from "../config.ts";
+import type { Config, FaultSettings } from "../config.ts";
 import type { ShutdownSummary } from "../echo/server.ts";
 import { addListenerStats, combineStreams, type ListenerStats } from "../echo/stats.ts";
 import { EchodError } from "../errors.ts";
@@ -17,19 +17,24 @@ import type { Logger } from "../log.ts";
 import { addResources, NO_RESOURCES, ownResources } from "../metrics/resources.ts";
 import type { Runtime } from "../runtime/types.ts";
 import { addSummaries, bookDeadWorker } from "./accounting.ts";
+import { createWorkerControl } from "./control.ts";
 import { HEALTHY_AFTER_MS, MAX_FAILED_RESTARTS, restartDelay } from "./health.ts";
 import { startMonitor } from "./monitor.ts";
 import type { FromWorker, ToWorker, WorkerPorts } from "./protocol.ts";
 import { reloadWorkers } from "./reload.ts";
 import { createRequests } from "./requests.ts";
 import { createSlot, isHealthy, NO_STATS, type Slot, servedListeners } from "./slot.ts";
-import { workerConfig } from "./worker-config.ts";
+import { workerArgs } from "./worker-config.ts";
 
 const WORKER_ENTRY = resolve(import.meta.dir, "worker.ts");
 /** How long a scrape waits for workers' counters before using the last ones. */
 const STATS_TIMEOUT_MS = 500;
 
-export async function startWorkers(config: Config, log: Logger): Promise<Runtime> {
+export async function startWorkers(
+  config: Config,
+  log: Logger,
+  faults?: Readonly<Record<string, FaultSettings>>,
+): Promise<Runtime> {
   const slots = Array.from({ length: config.workers }, (_, id) => createSlot(id));
   // Counters of workers that died, so that the sums never go backwards.
   let retired: ListenerStats = NO_STATS;
@@ -44,6 +49,8 @@ export async function startWorkers(config: Config, log: Logger): Promise<Runtime
   const addresses: Record<string, string> = {};
   const statsRequests = createRequests<null>();
   const reloadRequests = createRequests<string | null>();
+  const controlRequests = createRequests<string | null>();
+  const control = createWorkerControl(config, faults, slots, controlRequests);
 
   const onMessage = (slot: Slot, message: FromWorker, started: (error?: Error) => void) => {
     slot.lastBeat = performance.now();
@@ -65,6 +72,8 @@ export async function startWorkers(config: Config, log: Logger): Promise<Runtime
       if (message.t === "stats") statsRequests.answer(message.seq, slot.id, null);
     } else if (message.t === "reloaded") {
       reloadRequests.answer(message.seq, slot.id, message.error);
+    } else if (message.t === "controlled") {
+      controlRequests.answer(message.seq, slot.id, message.error);
     } else if (message.t === "stopped") {
       slot.summary = message.summary;
     }
@@ -86,7 +95,7 @@ export async function startWorkers(config: Config, log: Logger): Promise<Runtime
       slot.reported = "starting";
       slot.listeners = NO_STATS;
       slot.resources = NO_RESOURCES;
-      const args = [JSON.stringify(workerConfig(config, slot.id, ports)), String(slot.id)];
+      const args = workerArgs(config, slot.id, ports, control.state());
       const proc = Bun.spawn([process.execPath, WORKER_ENTRY, ...args], {
         stdin: "ignore",
         stdout: "inherit",
@@ -220,6 +229,7 @@ export async function startWorkers(config: Config, log: Logger): Promise<Runtime
       internalErrors: workerErrors.reduce((n, e) => n + e, retiredErrors),
     }),
     pids: () => slots.map((s) => s.proc?.pid ?? null),
+    control,
     ...(config.tlsPort !== null ? { reloadTls: () => reloadWorkers(slots, reloadRequests) } : {}),
     refresh: async () => {
       await statsRequests.ask(

@@ -6,7 +6,7 @@
 import type { Config } from "../config.ts";
 import { resolveMemoryBudget } from "../echo/memory-limit.ts";
 import type { AcceptRate } from "../options/admission.ts";
-import type { WorkerPorts } from "./protocol.ts";
+import type { ControlState, WorkerPorts } from "./protocol.ts";
 
 /** Splits a daemon-wide limit over the workers, the remainder to the first ones. */
 export function connectionShare(maxConnections: number, workers: number, id: number): number {
@@ -41,5 +41,18 @@ export function workerConfig(config: Config, id: number, ports: WorkerPorts | nu
     maxMemory: Math.floor(resolveMemoryBudget(config.maxMemory) / config.workers),
     unix: id === 0 ? config.unix : null,
     udpPort: id === 0 ? (ports?.udp ?? config.udpPort) : null,
+    // Workers have no control API: the token stays out of their command lines.
+    controlToken: null,
+    profile: config.profile.map((p) => ({ ...p, port: ports?.profiles?.[p.name] ?? p.port })),
   };
+}
+
+/** The arguments of worker.ts: its configuration, its id, the control API's state so far. */
+export function workerArgs(
+  config: Config,
+  id: number,
+  ports: WorkerPorts | null,
+  control: ControlState,
+): string[] {
+  return [JSON.stringify(workerConfig(config, id, ports)), String(id), JSON.stringify(control)];
 }

@@ -14,13 +14,16 @@ import { EchodError } from "../errors.ts";
 import { createLogger } from "../log.ts";
 import { ownResources } from "../metrics/resources.ts";
 import { installProcessGuard, internalErrors } from "../process-guard.ts";
+import { applyAccepting, applyFaults } from "../runtime/control.ts";
 import { serviceAddresses, serviceListenerStats } from "../runtime/service.ts";
 import { tlsReloadError } from "../runtime/tls-reload.ts";
 import { HEARTBEAT_MS } from "./health.ts";
-import type { FromWorker, ToWorker } from "./protocol.ts";
+import type { ControlOp, ControlState, FromWorker, ToWorker } from "./protocol.ts";
 
 const config = JSON.parse(process.argv[2] ?? "{}") as Config;
 const id = Number(process.argv[3] ?? 0);
+// The control API's changes so far (a restarted worker joins the others' state).
+const controlState = JSON.parse(process.argv[4] ?? '{"faults":{},"down":[]}') as ControlState;
 const log = createLogger(config.logLevel, config.logFormat).child({ worker: id });
 // Before anything can throw: an uncaught error is logged and counted, the worker keeps serving.
 installProcessGuard(log);
@@ -32,7 +35,8 @@ const primaryPid = process.ppid;
 
 let echo: EchoService;
 try {
-  echo = await startListeners(config, { log, reusePort: true });
+  echo = await startListeners(config, { log, reusePort: true, faults: controlState.faults });
+  for (const name of controlState.down) echo.named(name)?.setAccepting(false);
 } catch (error) {
   const known = error instanceof EchodError;
   send({
@@ -74,10 +78,27 @@ process.on("message", (message: ToWorker) => {
       log.debug({ err: error }, error === null ? "tls certificate reloaded" : "tls reload failed");
       send({ t: "reloaded", seq, error });
     });
+  } else if (message.t === "control") {
+    send({ t: "controlled", seq: message.seq, error: applyControl(message.op) });
   } else if (message.t === "stop") {
     void stop();
   }
 });
+/** Applies a control change to this worker's listeners (Unix and UDP live in worker 0 only). */
+function applyControl(op: ControlOp): string | null {
+  try {
+    if (op.kind === "faults") {
+      const mine = Object.entries(op.changes).filter(([name]) => echo.named(name) !== undefined);
+      applyFaults(echo, Object.fromEntries(mine), op.scope);
+    } else if (echo.named(op.name) !== undefined) {
+      applyAccepting(echo, op.name, op.accepting);
+    }
+    return null;
+  } catch (error) {
+    return (error as Error).message;
+  }
+}
+
 // Ctrl-C reaches the whole process group; the primary's stop message may come second.
 process.on("SIGINT", () => void stop());
 process.on("SIGTERM", () => void stop());
@@ -113,6 +134,9 @@ send({
     tcp: echo.server("tcp")?.port ?? config.port,
     tls: echo.server("tls")?.port ?? null,
     udp: echo.udp?.port ?? null,
+    profiles: Object.fromEntries(
+      config.profile.map((p) => [p.name, echo.named(p.name)?.port ?? 0]),
+    ),
   },
   addresses: serviceAddresses(echo),
 });

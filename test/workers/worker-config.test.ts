@@ -2,7 +2,7 @@
 import { expect, test } from "bun:test";
 import fc from "fast-check";
 import { resolveConfig } from "../../src/config.ts";
-import { connectionShare, workerConfig } from "../../src/workers/worker-config.ts";
+import { connectionShare, workerArgs, workerConfig } from "../../src/workers/worker-config.ts";
 
 test("the connection limit splits over the workers, the remainder to the first ones", () => {
   expect([0, 1, 2].map((id) => connectionShare(10, 3, id))).toEqual([4, 3, 3]);
@@ -73,4 +73,23 @@ test("each worker takes its share of --accept-rate and its burst, rounded up", (
     burst: 1,
   });
   expect(workerConfig({ ...config, acceptRate: null }, 1, null).acceptRate).toBeNull();
+});
+
+test("profile ports follow worker 0's; the control token never reaches a worker's command line", () => {
+  const config = resolveConfig({
+    control: true,
+    controlToken: "s3cret",
+    metricsHost: "0.0.0.0",
+    profile: ["slow:0:delay=5", "fixed:7300"],
+  });
+  const ports = { tcp: 7007, tls: null, udp: null, profiles: { slow: 7301, fixed: 7300 } };
+  const worker = workerConfig(config, 1, ports);
+  expect(worker.profile.map((p) => [p.name, p.port])).toEqual([
+    ["slow", 7301],
+    ["fixed", 7300],
+  ]);
+  expect(worker.controlToken).toBeNull();
+  const args = workerArgs(config, 1, ports, { faults: {}, down: ["slow"] });
+  expect(args.join(" ")).not.toContain("s3cret");
+  expect(JSON.parse(args[2] as string)).toEqual({ faults: {}, down: ["slow"] });
 });

@@ -14,21 +14,19 @@ import type { Cut, FaultStage } from "./stage.ts";
 import type { FaultState } from "./state.ts";
 
 export interface Ending {
-  /** Some stage cuts at a set time: `arm` after each unit that entered the stages. */
-  readonly timed: boolean;
-  /** Sets the connection's clock to its stages' earliest cut (after open, after a unit). */
+  /** For a connection whose stages cut at a set time (FaultState.timed): sets the connection's clock to its stages' earliest cut (after open, after a unit). */
   arm(socket: EchoSocket, f: FaultState): void;
   /** Once nothing is held: end a cut connection, or a finished one; else resume reading below the low mark. */
   settle(socket: EchoSocket, conn: Connection, f: FaultState): void;
 }
 
-export function createEnding(ctx: lifecycle.EchoContext, stages: readonly FaultStage[]): Ending {
+/** The stages are each connection's own (FaultState.stages): a control API change may replace them. */
+export function createEnding(ctx: lifecycle.EchoContext): Ending {
   const { stats, lowWater } = ctx;
-  const timed = stages.some((stage) => stage.cutAt !== undefined);
-  const holds = stages.some((stage) => stage.holdEnd !== undefined);
 
   const arm = (socket: EchoSocket, f: FaultState): void => {
     if (!f.faulty || f.endHold !== 0) return;
+    const stages = f.stages;
     let at = 0;
     let awaitCut = false;
     for (let i = 0; i < stages.length; i++) {
@@ -55,6 +53,7 @@ export function createEnding(ctx: lifecycle.EchoContext, stages: readonly FaultS
     } else {
       // Every cut due by the time this clock was set for (a timer may fire a little early).
       const at = f.clockAt;
+      const stages = f.stages;
       f.clockAt = 0;
       for (let i = 0; i < stages.length; i++) {
         const stage = stages[i] as FaultStage;
@@ -68,8 +67,9 @@ export function createEnding(ctx: lifecycle.EchoContext, stages: readonly FaultS
 
   /** True while the end is held back; starts the hold the first time. Shutdown does not wait for it. */
   const holding = (socket: EchoSocket, f: FaultState): boolean => {
-    if (!holds || !f.faulty || f.endHold === 2 || ctx.draining) return false;
+    if (!f.holds || !f.faulty || f.endHold === 2 || ctx.draining) return false;
     if (f.endHold === 1) return true;
+    const stages = f.stages;
     let ms = 0;
     for (let i = 0; i < stages.length; i++) {
       const holdEnd = (stages[i] as FaultStage).holdEnd;
@@ -109,5 +109,5 @@ export function createEnding(ctx: lifecycle.EchoContext, stages: readonly FaultS
     lifecycle.finish(socket, conn);
   };
 
-  return { timed, arm, settle };
+  return { arm, settle };
 }

@@ -21,18 +21,30 @@ import { createEnding } from "./ending.ts";
 import { clearFrameBatch, type Framer } from "./framer.ts";
 import { admit, discardPending, frameChunk, held } from "./pending.ts";
 import type { FaultPlan } from "./plan.ts";
-import { createFaultState, type FaultState } from "./state.ts";
+import { adoptPlan, createFaultState, type FaultState, type PlanHolder } from "./state.ts";
 import { type Emit, emitAnsweringWhoami, type Whoami } from "./whoami.ts";
 
+/**
+ * `holder` is the listener's current plan: a new connection takes it, an
+ * open one takes it at its next chunk once its epoch has moved on (a
+ * control API change with scope all), all stages at once.
+ */
 export function createFaultHandlers(
   ctx: lifecycle.EchoContext,
-  plan: FaultPlan,
+  holder: PlanHolder,
   whoami: Whoami | null = null,
 ): SocketHandler<Connection> {
   const { stats, lowWater } = ctx;
-  const stages = plan.stages;
-  const { timed, arm, settle } = createEnding(ctx, stages);
-  const writePerTurn = stages.some((stage) => stage.writePerTurn === true);
+  const plan: FaultPlan = holder.plan; // framing and message size never change
+  const { arm, settle } = createEnding(ctx);
+  // Made on first use for a connection that opened on the raw handlers (before a control
+  // API change moved the listener here): no faults, until a change with scope all.
+  const stateOf = (conn: Connection): FaultState => {
+    if (conn.faults !== null) return conn.faults as FaultState;
+    const f = createFaultState(holder.clean, performance.now(), holder.rawEpoch);
+    conn.faults = f;
+    return f;
+  };
   const tooLarge = createLimitedWarning(
     ctx.log,
     "connections closed: message over --max-message-size",
@@ -51,12 +63,13 @@ export function createFaultHandlers(
     unit: Uint8Array,
     messages: number,
   ): void => {
-    if (!f.faulty) {
+    // Behind bytes still pending (from a plan this connection had before), even without faults.
+    if (!f.faulty && f.pendingBytes === 0) {
       writeOrQueue(socket, conn, stats, unit);
       return;
     }
-    admit(stages, conn, f, unit, messages, stats);
-    if (timed) arm(socket, f);
+    admit(f.stages, conn, f, unit, messages, stats);
+    if (f.timed) arm(socket, f);
   };
 
   const emitUnit: Emit = (socket, conn, unit, messages) =>
@@ -92,7 +105,7 @@ export function createFaultHandlers(
 
   /** Moves pending bytes that every stage lets go to the socket, then settles the connection. */
   const pump = (socket: EchoSocket, conn: Connection, f: FaultState): void => {
-    const { pending, dueTimes } = f;
+    const { pending, dueTimes, stages } = f;
     let head = f.head;
     const now = performance.now();
     while (head < pending.length && conn.queued === 0) {
@@ -122,7 +135,7 @@ export function createFaultHandlers(
       stats.bufferedBytes -= n;
       conn.lastActive = ctx.now;
       writeOrQueue(socket, conn, stats, n === chunk.length ? chunk : chunk.subarray(0, n));
-      if (writePerTurn && head < pending.length) {
+      if (f.writePerTurn && head < pending.length) {
         schedule(socket, f, 0);
         break;
       }
@@ -146,15 +159,25 @@ export function createFaultHandlers(
     open(socket) {
       const conn = lifecycle.openConnection(ctx, socket as EchoSocket);
       if (conn === null) return;
-      const f = createFaultState(plan, performance.now());
+      const f = createFaultState(holder.plan, performance.now(), holder.epoch);
       conn.faults = f;
-      if (timed) arm(socket as EchoSocket, f);
+      if (f.timed) arm(socket as EchoSocket, f);
     },
 
     data(socket, chunk) {
       const conn = socket.data;
-      const f = conn.faults as FaultState;
+      const f = stateOf(conn);
       if (!lifecycle.receive(ctx, conn, chunk, conn.lingering || f.cut !== null)) return;
+      if (f.epoch !== holder.epoch) {
+        adoptPlan(f, holder.plan, holder.epoch, performance.now());
+        if (f.timed) arm(socket, f);
+      }
+      // A connection with nothing to do here (--control or --faults, no fault drawn): as raw.
+      if (!f.faulty && f.framer === null && f.pendingBytes === 0) {
+        writeOrQueue(socket, conn, stats, chunk);
+        lifecycle.pauseAboveHighWater(ctx, socket, conn, conn.queued);
+        return;
+      }
       if (f.framer === null) {
         emit(socket, conn, f, chunk, 1);
       } else {
@@ -171,7 +194,7 @@ export function createFaultHandlers(
     drain(socket) {
       const conn = socket.data;
       if (conn === undefined || conn.ended) return;
-      const f = conn.faults as FaultState;
+      const f = stateOf(conn);
       if (conn.queued > 0) {
         conn.lastActive = ctx.now;
         const empty = flush(socket, conn, stats);
@@ -191,7 +214,7 @@ export function createFaultHandlers(
         socket.end();
         return;
       }
-      const f = conn.faults as FaultState;
+      const f = stateOf(conn);
       conn.peerEnded = true;
       conn.endWhenFlushed = true;
       if (conn.lingering) {

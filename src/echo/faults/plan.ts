@@ -24,7 +24,11 @@ export interface FaultPlan {
   readonly faultRate: number;
 }
 
-/** The listener's plan, or null for the raw echo path (no framing, and no fault any connection gets). */
+/**
+ * The listener's plan, or null for the raw echo path (no framing, and no
+ * fault any connection gets). With --control or --faults a listener always
+ * has a plan (maybe of no stages), so that it can gain faults while it runs.
+ */
 export function createFaultPlan(config: Config): FaultPlan | null {
   const stages: FaultStage[] = [];
   const budget = config.closeAfter || config.resetAfter;
@@ -41,7 +45,9 @@ export function createFaultPlan(config: Config): FaultPlan | null {
   if (config.slice > 0) stages.push(createSliceStage(config.slice));
   if (config.bandwidth > 0) stages.push(createBandwidthStage(config.bandwidth));
   if (config.slowClose > 0) stages.push(createSlowCloseStage(config.slowClose));
-  if (config.framing === "none" && (stages.length === 0 || config.faultRate === 0)) return null;
+  const raw = stages.length === 0 || config.faultRate === 0;
+  const changeable = config.control || config.faults !== null;
+  if (config.framing === "none" && raw && !changeable) return null;
   return {
     framing: config.framing === "none" ? null : config.framing,
     maxMessageSize: config.maxMessageSize,

@@ -36,6 +36,14 @@ describe("fault plan", () => {
     expect(plan({ resetAfter: 3 })?.stages.length).toBe(1);
     expect(plan({ delay: "0:5" })?.stages.length).toBe(1);
   });
+
+  test("with --control or --faults, a listener without faults still gets a plan (of no stages)", () => {
+    expect(plan({ control: true, metricsHost: "127.0.0.1" })?.stages).toEqual([]);
+    expect(plan({ faults: "/etc/echod/faults.yaml" })?.stages).toEqual([]);
+    expect(
+      plan({ control: true, metricsHost: "127.0.0.1", delay: "5", faultRate: 0 })?.stages.length,
+    ).toBe(1);
+  });
 });
 
 describe("fault plan: the faults of issue 17", () => {
