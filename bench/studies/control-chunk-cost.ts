@@ -13,13 +13,11 @@
 import type { SocketHandler } from "bun";
 import { resolveConfig } from "../../src/config.ts";
 import type { Connection } from "../../src/echo/connection.ts";
+import { createEchoContext, type EchoContext } from "../../src/echo/context.ts";
 import { createPlanHolder } from "../../src/echo/faults/holder.ts";
 import { createFaultHandlers } from "../../src/echo/faults/pipeline.ts";
 import { createFaultPlan, type FaultPlan } from "../../src/echo/faults/plan.ts";
 import { createHandlers } from "../../src/echo/handlers.ts";
-import { createSharedLimits, type EchoContext } from "../../src/echo/lifecycle.ts";
-import { createStats } from "../../src/echo/stats.ts";
-import { createSilentLogger } from "../../src/log.ts";
 import { scriptArgs, textOption } from "../common/cli.ts";
 
 const values = scriptArgs<Record<"rounds" | "chunks" | "size", string>>({
@@ -34,28 +32,7 @@ const values = scriptArgs<Record<"rounds" | "chunks" | "size", string>>({
 });
 
 function context(): EchoContext {
-  return {
-    stats: createStats(10),
-    log: createSilentLogger(),
-    limits: createSharedLimits(),
-    maxConnections: 10,
-    limitReason: "max_connections",
-    maxConnectionsPerIp: 0,
-    highWater: 1 << 20,
-    lowWater: 1 << 19,
-    debug: false,
-    logData: false,
-    now: 0,
-    draining: false,
-    memory: null,
-    overBudget: false,
-    sockets: new Set(),
-    rejectedSinceLog: 0,
-    lastRejectLog: Number.NEGATIVE_INFINITY,
-    lastRejectReason: "max_connections",
-    admit: null,
-    proxied: null,
-  };
+  return createEchoContext(10, { highWater: 1 << 20, lowWater: 1 << 19 });
 }
 
 /** Nanoseconds per data call on one stand-in connection. */

@@ -1,14 +1,14 @@
 /**
  * The state one listener's handlers share: the limits counted across
  * listeners, and the listener's context (counters, logger, limits, the
- * admission check, the memory budget). Only types and one constructor.
+ * admission check, the memory budget), and a context with defaults.
  */
-import type { Logger } from "../log.ts";
+import { createSilentLogger, type Logger } from "../log.ts";
 import type { Admit } from "./admission.ts";
 import type { EchoSocket } from "./connection.ts";
 import type { MemoryBudget } from "./memory-budget.ts";
 import type { ProxySource } from "./proxy/types.ts";
-import type { EchoStats, RejectReason } from "./stats.ts";
+import { createStats, type EchoStats, type RejectReason } from "./stats.ts";
 
 /** Connection counts shared by all stream listeners, so the limits hold across them. */
 export interface SharedLimits {
@@ -55,4 +55,39 @@ export interface EchoContext {
   readonly admit: Admit | null;
   /** The client a PROXY header named, set by proxy/stage.ts around the open it makes. */
   proxied: ProxySource | null;
+}
+
+/**
+ * A context for at most `maxConnections` connections: fresh counters and
+ * limits, a silent logger, 1 MiB / 512 KiB water marks, no per-IP limit, no
+ * budget, no admission check; then `overrides` (server.ts sets each
+ * listener's own; unit tests and studies take the rest as they are).
+ */
+export function createEchoContext(
+  maxConnections: number,
+  overrides: Partial<EchoContext> = {},
+): EchoContext {
+  return {
+    stats: createStats(maxConnections),
+    log: createSilentLogger(),
+    limits: createSharedLimits(),
+    maxConnections,
+    limitReason: "max_connections",
+    maxConnectionsPerIp: 0,
+    highWater: 1024 * 1024,
+    lowWater: 512 * 1024,
+    debug: false,
+    logData: false,
+    now: 0,
+    draining: false,
+    memory: null,
+    overBudget: false,
+    sockets: new Set(),
+    rejectedSinceLog: 0,
+    lastRejectLog: Number.NEGATIVE_INFINITY,
+    lastRejectReason: "max_connections",
+    admit: null,
+    proxied: null,
+    ...overrides,
+  };
 }

@@ -18,18 +18,8 @@ import {
   type RejectReason,
 } from "./reasons.ts";
 
-export {
-  CLOSE_REASONS,
-  type CloseReason,
-  FAULT_TYPES,
-  type FaultType,
-  PROXY_RESULTS,
-  PROXY_VERSIONS,
-  type ProxyResult,
-  type ProxyVersion,
-  REJECT_REASONS,
-  type RejectReason,
-};
+// The label lists moved to reasons.ts; their importers still find them here.
+export * from "./reasons.ts";
 
 /** Upper bounds (seconds) of the connection duration histogram. */
 export const DURATION_BUCKETS = [0.01, 0.1, 0.5, 1, 5, 15, 60, 300, 900, 3600] as const;
