@@ -7,11 +7,12 @@
  * such exception is a bug to fix at its cause; the guard only keeps the
  * blast radius at the one callback that threw.
  *
- * Lines are rate-limited: at most one a second, and a burst ends with one
- * line that gives the count of those it stood for, so a flood cannot flood
- * the log.
+ * Lines are rate-limited (log-limit.ts): at most one a second, and a burst
+ * ends with one line that gives the count of those it stood for, so a
+ * flood cannot flood the log.
  */
 import type { Logger } from "./log.ts";
+import { createLimitedWarning } from "./log-limit.ts";
 
 export const LOG_INTERVAL_MS = 1000;
 
@@ -29,41 +30,19 @@ export function createProcessGuard(
   now: () => number = () => performance.now(),
 ): ProcessGuard {
   let count = 0;
-  let lastLine = Number.NEGATIVE_INFINITY;
-  let suppressed = 0;
-  let latest: { kind: ErrorKind; error: string } | null = null;
-  let timer: ReturnType<typeof setTimeout> | null = null;
-
-  const summarize = () => {
-    timer = null;
-    if (suppressed === 0 || latest === null) return;
-    safely(() => {
-      log.error({ ...latest, suppressed }, "internal errors suppressed; echod keeps running");
-    });
-    suppressed = 0;
-    lastLine = now();
-  };
-
+  // The log call too runs inside `safely`: a throw from here would end the process.
+  const safeLog = {
+    error: (fields: Record<string, unknown>, msg: string) => safely(() => log.error(fields, msg)),
+  } as unknown as Logger;
+  const line = createLimitedWarning(safeLog, "internal error; echod keeps running", "errors", {
+    level: "error",
+    intervalMs: LOG_INTERVAL_MS,
+    now,
+  });
   return {
     report(kind, error) {
       count++;
-      safely(() => {
-        const t = now();
-        if (t - lastLine < LOG_INTERVAL_MS) {
-          suppressed++;
-          latest = { kind, error: describe(error) };
-          // The burst's last line comes when the interval ends, even if nothing else fails.
-          timer ??= setTimeout(summarize, Math.max(1, LOG_INTERVAL_MS - (t - lastLine)));
-          timer.unref?.();
-          return;
-        }
-        lastLine = t;
-        log.error(
-          { kind, error: describe(error), stack: stackOf(error), suppressed },
-          "internal error; echod keeps running",
-        );
-        suppressed = 0;
-      });
+      safely(() => line({ kind, error: describe(error), stack: stackOf(error) }));
     },
     count: () => count,
   };

@@ -37,19 +37,19 @@ test("a burst of errors is one line at once and one summary line a second later;
   expect(lines[0]?.fields).toMatchObject({
     kind: "uncaughtException",
     error: "TypeError: boom 0",
-    suppressed: 0,
+    errors: 1,
   });
   expect(String(lines[0]?.fields.stack)).toContain("process-guard.test.ts");
   // The held-back 49 are reported when the interval ends, even with no further error.
   clock = LOG_INTERVAL_MS;
   await Bun.sleep(LOG_INTERVAL_MS + 100);
   expect(lines).toHaveLength(2);
-  expect(lines[1]?.fields).toMatchObject({ error: "TypeError: boom 49", suppressed: 49 });
+  expect(lines[1]?.fields).toMatchObject({ error: "TypeError: boom 49", errors: 49 });
   // A second later, the next error gets a line of its own again.
   clock = 3 * LOG_INTERVAL_MS;
   guard.report("unhandledRejection", new Error("late"));
   expect(lines).toHaveLength(3);
-  expect(lines[2]?.fields).toMatchObject({ kind: "unhandledRejection", suppressed: 0 });
+  expect(lines[2]?.fields).toMatchObject({ kind: "unhandledRejection", errors: 1 });
   console.log(`process guard: 51 errors counted in ${lines.length} log lines`);
 });
 

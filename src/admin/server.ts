@@ -15,6 +15,7 @@ import { EchodError } from "../errors.ts";
 import { type Identity, readIdentity } from "../identity/identity.ts";
 import { listenError } from "../listen-error.ts";
 import type { Logger } from "../log.ts";
+import { createLimitedWarning } from "../log-limit.ts";
 import { type MetricsRegistries, registryFor } from "../metrics/registry.ts";
 import type { ControlRoutes } from "./control/routes.ts";
 import { whoamiResponse } from "./whoami.ts";
@@ -119,39 +120,15 @@ export function pathOf(url: string): string | null {
   }
 }
 
-/**
- * Logs a 500 at most once a second; the ones in between are counted into
- * the next line, or into a line a second later, so none goes unreported.
- */
+/** Logs a 500, at most a line a second (log-limit.ts): a burst ends with one line counting it. */
 function rateLimited(log: Logger | undefined): (error: unknown, request?: Request) => void {
-  let last = Number.NEGATIVE_INFINITY;
-  let suppressed = 0;
-  let timer: ReturnType<typeof setTimeout> | null = null;
-  const flush = () => {
-    timer = null;
-    if (suppressed === 0) return;
-    log?.error({ suppressed }, "admin request failed (500)");
-    suppressed = 0;
-    last = performance.now();
-  };
+  if (log === undefined) return () => {};
+  const line = createLimitedWarning(log, "admin request failed (500)", "failed", {
+    level: "error",
+  });
   return (error, request) => {
-    const now = performance.now();
-    if (now - last < 1000) {
-      suppressed++;
-      if (timer === null) {
-        timer = setTimeout(flush, 1000 - (now - last));
-        timer.unref?.();
-      }
-      return;
-    }
-    last = now;
     const err = error instanceof Error ? error.message : String(error);
-    const fields = request ? { err, method: request.method, url: request.url } : { err };
-    log?.error(
-      { ...fields, ...(suppressed > 0 ? { suppressed } : {}) },
-      "admin request failed (500)",
-    );
-    suppressed = 0;
+    line(request ? { err, method: request.method, url: request.url } : { err });
   };
 }
 

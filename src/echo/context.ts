@@ -4,6 +4,7 @@
  * admission check, the memory budget), and a context with defaults.
  */
 import { createSilentLogger, type Logger } from "../log.ts";
+import { createLimitedWarning, type LimitedWarning } from "../log-limit.ts";
 import type { Admit } from "./admission.ts";
 import type { EchoSocket } from "./connection.ts";
 import type { MemoryBudget } from "./memory-budget.ts";
@@ -46,11 +47,8 @@ export interface EchoContext {
   /** True while the process is over its memory budget: paused connections stay paused. */
   overBudget: boolean;
   readonly sockets: Set<EchoSocket>;
-  /** Rejections since the last warning line, so a flood cannot flood the log. */
-  rejectedSinceLog: number;
-  lastRejectLog: number;
-  /** The reason of the latest rejection, for the rate-limited warning. */
-  lastRejectReason: RejectReason;
+  /** The rejection warning, at most a line a second (log-limit.ts), so a flood cannot flood the log. */
+  readonly rejections: LimitedWarning;
   /** --allow, --deny and --accept-rate (admission.ts); null when none is set. */
   readonly admit: Admit | null;
   /** The client a PROXY header named, set by proxy/stage.ts around the open it makes. */
@@ -69,7 +67,7 @@ export function createEchoContext(
 ): EchoContext {
   return {
     stats: createStats(maxConnections),
-    log: createSilentLogger(),
+    log: overrides.log ?? createSilentLogger(),
     limits: createSharedLimits(),
     maxConnections,
     limitReason: "max_connections",
@@ -83,11 +81,14 @@ export function createEchoContext(
     memory: null,
     overBudget: false,
     sockets: new Set(),
-    rejectedSinceLog: 0,
-    lastRejectLog: Number.NEGATIVE_INFINITY,
-    lastRejectReason: "max_connections",
+    rejections: rejectionWarning(overrides.log ?? createSilentLogger()),
     admit: null,
     proxied: null,
     ...overrides,
   };
+}
+
+/** The warning of a listener's rejected connections: `rejected` counts them, with the latest reason. */
+export function rejectionWarning(log: Logger): LimitedWarning {
+  return createLimitedWarning(log, "connections rejected", "rejected");
 }

@@ -148,35 +148,17 @@ export function reasonForError(error: unknown): CloseReason {
   return code === "ECONNRESET" || code === "EPIPE" ? "peer_reset" : "error";
 }
 
-/** Closes a new connection at once, counted and logged as rejected for `reason`. */
+/** Closes a new connection at once, counted and logged (at most a line a second) as rejected for `reason`. */
 export function reject(ctx: EchoContext, socket: EchoSocket, reason: RejectReason): void {
   ctx.stats.rejected[reason]++;
-  ctx.rejectedSinceLog++;
-  ctx.lastRejectReason = reason;
-  logRejections(ctx, performance.now());
+  ctx.rejections({
+    reason,
+    maxConnections: ctx.maxConnections,
+    ...(ctx.maxConnectionsPerIp > 0 ? { maxConnectionsPerIp: ctx.maxConnectionsPerIp } : {}),
+  });
   // FIN now. Bun closes the descriptor right away (the kernel finishes the
   // handshake), so rejected connections hold no file descriptor.
   socket.end();
-}
-
-/**
- * Logs rejections at most once a second, with the count since the last line,
- * so that a flood cannot flood the log. The idle sweep calls this too, so the
- * last burst is always reported.
- */
-export function logRejections(ctx: EchoContext, now: number): void {
-  if (ctx.rejectedSinceLog === 0 || now - ctx.lastRejectLog < 1000) return;
-  ctx.log.warn(
-    {
-      reason: ctx.lastRejectReason,
-      rejected: ctx.rejectedSinceLog,
-      maxConnections: ctx.maxConnections,
-      ...(ctx.maxConnectionsPerIp > 0 ? { maxConnectionsPerIp: ctx.maxConnectionsPerIp } : {}),
-    },
-    "connections rejected",
-  );
-  ctx.rejectedSinceLog = 0;
-  ctx.lastRejectLog = now;
 }
 
 /**

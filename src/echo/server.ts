@@ -18,6 +18,7 @@ import { createSilentLogger, type Logger } from "../log.ts";
 import { faultsOf } from "../options/fault-settings.ts";
 import { createAdmission } from "./admission.ts";
 import type { Connection, EchoSocket } from "./connection.ts";
+import { rejectionWarning } from "./context.ts";
 import { createPlanHolder, needsPipeline } from "./faults/holder.ts";
 import { createFaultHandlers } from "./faults/pipeline.ts";
 import { createFaultPlan } from "./faults/plan.ts";
@@ -108,9 +109,7 @@ export function startEchoServer(config: Config, options: StartOptions = {}): Ech
         : createMemoryBudget(resolveMemoryBudget(config.maxMemory)),
     overBudget: false,
     sockets: new Set(),
-    rejectedSinceLog: 0,
-    lastRejectLog: Number.NEGATIVE_INFINITY,
-    lastRejectReason: "max_connections",
+    rejections: rejectionWarning(log),
     admit: createAdmission(config, spec.kind !== "unix"),
     proxied: null,
   };

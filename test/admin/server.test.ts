@@ -76,12 +76,14 @@ describe("a route that throws", () => {
     const gap = Number(logged[1]?.time) - Number(logged[0]?.time);
     console.log(
       `burst of 20 500s: ${burst} line(s) during the burst, ${logged.length} after 1.2 s, ` +
-        `second line suppressed=${String(logged[1]?.suppressed)}, ${gap} ms apart`,
+        `second line failed=${String(logged[1]?.failed)}, ${gap} ms apart`,
     );
     expect(statuses).toEqual(new Array(20).fill(500));
     expect(burst).toBe(1);
     expect(logged).toHaveLength(2);
-    expect(logged[1]?.suppressed).toBe(19);
+    expect(logged[0]?.failed).toBe(1);
+    expect(logged[1]?.failed).toBe(19);
+    expect(logged[1]).toMatchObject({ level: 50, err: "render failed", method: "GET" });
     expect(gap).toBeGreaterThanOrEqual(999);
   });
 });

@@ -14,7 +14,7 @@ import type { EchoContext } from "../../src/echo/lifecycle.ts";
 import { createTestContext } from "../helpers/echo-context.ts";
 
 function context(): EchoContext {
-  return createTestContext(100, { lastRejectLog: 0 });
+  return createTestContext(100);
 }
 
 /** A socket whose kernel takes `accept(length)` bytes of each write, recording what it took. */
