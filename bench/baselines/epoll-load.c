@@ -5,7 +5,8 @@
  * (open loop, latency from each message's scheduled time), verifies every
  * echoed byte against what it sent, and prints one JSON line: msg/s, bytes/s
  * and latency percentiles in milliseconds, with the whole run's bytes sent
- * (taken by the kernel) and received. It calibrates echod-bench (the
+ * (taken by the kernel) and received, and `firstEcho`, the milliseconds from
+ * its start to the first message echoed (with -w, a server's start-up). It calibrates echod-bench (the
  * harness ceiling) and drives the servers in `npm run bench:compare`.
  *
  * Usage: epoll-load HOST PORT CONNECTIONS SIZE PIPELINING DURATION WARMUP
@@ -54,6 +55,7 @@ static int pipelining, epfd;
 static uint64_t mismatches, errors;
 static struct hist total, interval;
 static int measuring, intervals;
+static uint64_t launched, first_echo; /* when main began; when the first message came back */
 
 static uint64_t now_ns(void) {
   struct timespec t;
@@ -163,6 +165,7 @@ static void on_readable(struct conn *c, unsigned char *buf, int closed_loop) {
       uint64_t latency = now - c->stamps[c->head];
       c->head = (c->head + 1) % pipelining;
       c->inflight--;
+      if (first_echo == 0) first_echo = now;
       if (measuring) record(&total, latency);
       if (intervals) record(&interval, latency);
       if (closed_loop) enqueue(c, now);
@@ -193,6 +196,7 @@ static void print_interval(double at, double seconds) {
 }
 
 int main(int argc, char **argv) {
+  launched = now_ns();
   double rate = 0, every = 0, wait_s = 0;
   for (int o; (o = getopt(argc, argv, "r:i:w:")) != -1;) {
     if (o == 'r') rate = atof(optarg);
@@ -304,11 +308,12 @@ int main(int argc, char **argv) {
   printf("{\"host\":\"%s\",\"port\":%d,\"connections\":%d,\"size\":%zu,\"pipelining\":%d,\"rate\":%.0f,"
          "\"duration\":%.3f,\"messages\":%llu,\"messagesPerSecond\":%.1f,\"bytesPerSecond\":%.1f,"
          "\"latency\":{\"p50\":%.3f,\"p90\":%.3f,\"p99\":%.3f,\"p99_9\":%.3f,\"max\":%.3f},"
-         "\"sentBytes\":%llu,\"receivedBytes\":%llu,\"mismatches\":%llu,\"errors\":%llu}\n",
+         "\"firstEcho\":%.3f,\"sentBytes\":%llu,\"receivedBytes\":%llu,\"mismatches\":%llu,\"errors\":%llu}\n",
          a[0], port, conns, size, pipelining, rate, seconds, (unsigned long long)msgs, (double)msgs / seconds,
          (double)(bytes - base_bytes) / seconds, percentile_ms(&total, 50), percentile_ms(&total, 90),
          percentile_ms(&total, 99), percentile_ms(&total, 99.9), (double)total.max / 1e6,
-         (unsigned long long)sent_bytes, (unsigned long long)bytes, (unsigned long long)mismatches,
+         first_echo ? (double)(first_echo - launched) / 1e6 : -1.0, (unsigned long long)sent_bytes,
+         (unsigned long long)bytes, (unsigned long long)mismatches,
          (unsigned long long)errors);
   return mismatches || errors ? 1 : 0;
 }

@@ -47,6 +47,8 @@ export interface LoadResult {
     readonly p99_9: number;
     readonly max: number;
   };
+  /** Milliseconds from the generator's start to the first echoed message; -1 if none came back. */
+  readonly firstEcho: number;
   readonly sentBytes: number;
   readonly receivedBytes: number;
   readonly mismatches: number;
@@ -67,6 +69,8 @@ export interface LoadRun {
   readonly result: LoadResult | null;
   readonly intervals: LoadInterval[];
   readonly stderr: string;
+  /** The generator's own CPU seconds (user + system), or null if unknown. */
+  readonly cpuSeconds: number | null;
 }
 
 /** Builds the generator into `dir`: the binary's path, or why it could not be built. */
@@ -127,5 +131,7 @@ export async function runLoad(binary: string, o: LoadOptions): Promise<LoadRun> 
   const last = lines.at(-1);
   const result = last && "latency" in last ? (last as unknown as LoadResult) : null;
   const intervals = lines.filter((l) => "second" in l) as unknown as LoadInterval[];
-  return { code, result, intervals, stderr };
+  const usage = proc.resourceUsage();
+  const cpuSeconds = usage ? Number(usage.cpuTime.total) / 1e6 : null;
+  return { code, result, intervals, stderr, cpuSeconds };
 }
