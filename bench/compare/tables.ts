@@ -19,6 +19,9 @@ interface Section {
 const show = (v: number | null | undefined) =>
   v === null || v === undefined ? "-" : v.toLocaleString("en-US");
 
+/** Columns of names, left-aligned in Markdown; the rest are numbers. */
+const TEXT_COLUMNS = new Set(["shape", "server", "baseline"]);
+
 function showRatio(r: Ratio | null): string {
   if (r === null) return "-";
   return r.rounds > 1 && r.min !== r.max ? `${r.median} (${r.min}-${r.max})` : String(r.median);
@@ -206,7 +209,7 @@ export function markdownTable(report: CompareReport): string {
       `${s.title}:`,
       "",
       `| ${s.head.join(" | ")} |`,
-      `| ${s.head.map((_, i) => (i < 2 ? "---" : "--:")).join(" | ")} |`,
+      `| ${s.head.map((h) => (TEXT_COLUMNS.has(h) ? "---" : "--:")).join(" | ")} |`,
     );
     for (const row of s.body) lines.push(`| ${row.join(" | ")} |`);
   }
