@@ -21,6 +21,8 @@ export interface StartupSettings {
   readonly seconds: number;
   readonly connections: number;
   readonly size: number;
+  /** false: start echod with --no-metrics, the start-up floor to compare with (no /readyz then). */
+  readonly metrics?: boolean;
 }
 
 export interface StartupRun {
@@ -81,17 +83,19 @@ export async function measureStartup(s: StartupSettings, host = "127.0.0.1"): Pr
       String(port),
       "--host",
       host,
-      "--metrics-port",
-      String(admin),
-      "--metrics-host",
-      "127.0.0.1",
+      ...(s.metrics === false
+        ? ["--no-metrics"]
+        : ["--metrics-port", String(admin), "--metrics-host", "127.0.0.1"]),
       "--log-level",
       "warn",
     ],
     { cwd: s.tree, stdin: "ignore", stdout: "ignore", stderr: "pipe" },
   );
   try {
-    const ready = pollReady(`http://127.0.0.1:${admin}/readyz`, launched, 10_000);
+    const ready =
+      s.metrics === false
+        ? Promise.resolve(null)
+        : pollReady(`http://127.0.0.1:${admin}/readyz`, launched, 10_000);
     const run = await runLoad(s.generator, {
       host,
       port,

@@ -7,14 +7,20 @@
  * most 1.5x, rate at least 0.8x). Server on core 0 and generator on core 1
  * when taskset exists. Needs a C compiler (for bench/baselines/epoll-load.c).
  *
- *   bun bench/studies/startup.ts [--tree DIR] [--rounds 3] [--seconds 8] [--json]
+ *   bun bench/studies/startup.ts [--tree DIR] [--rounds 3] [--seconds 8] [--without-metrics] [--json]
  */
 import { resolve } from "node:path";
-import { JSON_OPTION, scriptArgs, textOption } from "../common/cli.ts";
+import { flagOption, JSON_OPTION, scriptArgs, textOption } from "../common/cli.ts";
 import { buildLoadGenerator } from "../common/epoll-load.ts";
 import { measureStartup, type StartupRun } from "../compare/startup.ts";
 
-const values = scriptArgs<{ tree: string; rounds: string; seconds: string; json: boolean }>({
+const values = scriptArgs<{
+  tree: string;
+  rounds: string;
+  seconds: string;
+  "without-metrics": boolean;
+  json: boolean;
+}>({
   name: "startup",
   usage:
     "bun bench/studies/startup.ts [options]\n\nPer-second rate and p99 of 50 x 64 B ping-pong from the moment echod's port accepts.",
@@ -22,6 +28,9 @@ const values = scriptArgs<{ tree: string; rounds: string; seconds: string; json:
     tree: textOption(resolve(import.meta.dir, "../.."), "The echod checkout to start"),
     rounds: textOption("3", "Start-ups to measure"),
     seconds: textOption("8", "Seconds of load per start-up (at least 8 to judge seconds 5-8)"),
+    "without-metrics": flagOption(
+      "Start echod with --no-metrics: the start-up floor to compare with",
+    ),
     json: JSON_OPTION,
   },
 });
@@ -50,6 +59,7 @@ for (let r = 1; r <= rounds; r++) {
     seconds,
     connections: 50,
     size: 64,
+    metrics: !values["without-metrics"],
   });
   runs.push(run);
   if (values.json) continue;
