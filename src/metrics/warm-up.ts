@@ -7,8 +7,8 @@
  * builds the registries before the runtime exists, over a source that reads
  * an idle daemon until the runtime is there, and renders them back to back
  * before it starts listening. The real registries are warmed, not
- * throwaway ones: a fresh registry's first render costs several times a
- * warm one's even when the same code ran elsewhere (test/metrics/warm-up.test.ts).
+ * throwaway ones, so that their own first render (and whatever prom-client
+ * sets up per registry on it) also happens before the port opens.
  */
 import { createStats } from "../echo/stats.ts";
 import type { MetricsRegistries } from "./registry.ts";
