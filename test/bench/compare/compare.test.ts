@@ -349,13 +349,15 @@ describe.if(Bun.which("cc") !== null)("npm run bench:compare, small and fast", (
       expect(r.result?.errors).toBe(0);
       expect(r.result?.messages).toBeGreaterThan(0);
     }
-    // The fixed rate is half the lower capacity, and both servers kept it (within 10%).
+    // The fixed rate is half the lower capacity; no server ran above it (the load is open
+    // loop, not flat out), and none far below it (a busy machine can slow a short run).
     const caps = capacities(report.runs, "50x64B ping-pong");
     const rate = report.fixedRates["50x64B ping-pong"] as number;
     expect(rate).toBe(Math.floor(Math.min(...caps.values()) / 2));
     for (const r of report.runs.filter((x) => x.part === "fixed-rate")) {
       expect(r.result?.rate).toBe(rate);
-      expect(r.result?.messagesPerSecond).toBeGreaterThan(rate * 0.9);
+      expect(r.result?.messagesPerSecond).toBeLessThanOrEqual(rate * 1.02);
+      expect(r.result?.messagesPerSecond).toBeGreaterThan(rate * 0.5);
       expect(r.serverCpuSeconds).not.toBeNull();
     }
     expect(report.startup).toHaveLength(1);
