@@ -12,8 +12,9 @@ import { parseCli } from "./cli.ts";
 import { type Config, resolveConfig } from "./config.ts";
 import { EchodError } from "./errors.ts";
 import { createLogger } from "./log.ts";
-import { createMetrics, type MetricsRegistries } from "./metrics/registry.ts";
+import { createMetrics } from "./metrics/registry.ts";
 import type { MetricsSource } from "./metrics/source.ts";
+import { deferredSource, warmUpMetrics } from "./metrics/warm-up.ts";
 import { installProcessGuard } from "./process-guard.ts";
 import { startFaults } from "./runtime/control.ts";
 import { readFaultsFile } from "./runtime/faults-file.ts";
@@ -43,14 +44,17 @@ async function serve(config: Config): Promise<number> {
   const flagFaults = startFaults(config);
   const fileFaults = config.faults ? readFaultsFile(config.faults, flagFaults).faults : undefined;
   const token = resolveToken(config.controlToken);
+  // Built and warmed before the echo port opens, so that the warm-up never competes with echo.
+  let source: MetricsSource | undefined;
+  const metrics = config.metrics ? createMetrics(deferredSource(() => source)) : null;
+  if (metrics) await warmUpMetrics(metrics);
   const echo = await startRuntime(config, log, fileFaults);
   const control = config.control ? createControlRoutes(echo.control, log, token) : undefined;
   let shuttingDown = false;
   const ready = () => !shuttingDown && echo.ready() && (control?.ready() ?? true);
+  source = metricsSource(echo, ready, control);
   let admin: AdminServer | null = null;
-  if (config.metrics) {
-    const metrics = createMetrics(metricsSource(echo, ready, control));
-    await warmUp(metrics);
+  if (metrics) {
     try {
       admin = await startAdminServer({
         host: config.metricsHost,
@@ -109,22 +113,6 @@ async function serve(config: Config): Promise<number> {
     "echod listening",
   );
   return stopped;
-}
-
-/**
- * Renders the metrics a few hundred times before the first scrape: a scrape
- * every few seconds never gets the rendering code hot on its own, and cold
- * it costs several times as much event-loop time (bench/studies/metrics-overhead.ts).
- * The echo listeners are already open, so it yields to the event loop after
- * each render: run in one go, the 300 renders held up the first connections
- * for 170-245 ms (bench/studies/first-echo.ts, bench/NOTES.md).
- */
-async function warmUp(metrics: MetricsRegistries): Promise<void> {
-  for (let i = 0; i < 300; i++) {
-    await metrics.prometheus.metrics();
-    await metrics.openMetrics.metrics();
-    await new Promise((resolve) => setImmediate(resolve));
-  }
 }
 
 /** What the metrics read: the runtime, not ready once shutdown has begun. */

@@ -7,9 +7,8 @@ import { describe, expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { freePort, waitForPort } from "../bench/common/ports.ts";
 import { connect, randomPayload, readToEnd, sha256 } from "./helpers/net-client.ts";
-import { type Echod, LOOPBACK, MAIN, ROOT, spawnKilledAfterEach } from "./helpers/spawn-echod.ts";
+import { type Echod, LOOPBACK, spawnKilledAfterEach } from "./helpers/spawn-echod.ts";
 
 const spawnEchod = spawnKilledAfterEach();
 
@@ -28,50 +27,6 @@ function sh(script: string, timeoutMs = 60_000): Promise<{ code: number; stdout:
     stdout,
   }));
 }
-
-describe("startup", () => {
-  test("echo is served while the metrics code warms up, before the listening line", async () => {
-    // The listeners open first, then 300 renders of /metrics warm that code up, then
-    // the admin port opens and "echod listening" is logged. The warm-up must let the
-    // event loop run between renders: in one go it held up every early connection.
-    const port = freePort();
-    const proc = Bun.spawn(
-      [process.execPath, MAIN, String(port), "--host", "127.0.0.1"].concat([
-        "--metrics-port",
-        "0",
-        "--metrics-host",
-        "127.0.0.1",
-      ]),
-      { cwd: ROOT, stdin: "ignore", stdout: "pipe", stderr: "pipe" },
-    );
-    try {
-      let listening = false;
-      void (async () => {
-        let text = "";
-        for await (const chunk of proc.stdout) {
-          text += new TextDecoder().decode(chunk);
-          if (text.includes('"msg":"echod listening"')) listening = true;
-        }
-      })();
-      await waitForPort(port, 10_000);
-      const socket = await connect(port);
-      let roundTrips = 0;
-      const until = performance.now() + 10_000;
-      while (!listening && performance.now() < until) {
-        const echoed = new Promise<void>((done) => socket.once("data", () => done()));
-        socket.write("x");
-        await echoed;
-        if (!listening) roundTrips++;
-      }
-      socket.destroy();
-      console.log(`round trips served during the warm-up: ${roundTrips}`);
-      expect(listening).toBe(true);
-      expect(roundTrips).toBeGreaterThanOrEqual(3);
-    } finally {
-      proc.kill("SIGKILL");
-    }
-  });
-});
 
 describe("real clients", () => {
   test("printf 'hello\\n' | nc -N prints hello", async () => {

@@ -1,20 +1,24 @@
 #!/usr/bin/env bun
 /**
- * `npm run bench:compare`: runs echod and each baseline echo server in turn
- * on the same load shapes with `echod-bench`, a fresh server process per
- * (shape, server), server and harness pinned to different cores when
- * `taskset` exists. Measures the server's CPU time and peak RSS from /proc,
- * prints one table, and writes bench/results/compare-<time>.json (with the
- * machine's description) and a chart in compare-<time>.html.
+ * `npm run bench:compare`: echod beside the baseline echo servers, in four
+ * parts (record.ts): capacity and fixed rate, each server driven by the
+ * reference generator (bench/baselines/epoll-load.c); the harness ceiling,
+ * echod-bench against the C server as a ratio to the generator; and
+ * echod's start-up. A fresh server process per run, left idle for
+ * `--settle` seconds after it is ready (except at start-up), server and load
+ * pinned to different cores when `taskset` exists. Prints the tables and
+ * writes bench/results/compare-<time>.json (with the machine's description),
+ * a chart in compare-<time>.html and the tables in compare-<time>.md.
  */
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { resolve } from "node:path";
 import { EchodError } from "../../src/errors.ts";
+import { buildLoadGenerator } from "../common/epoll-load.ts";
 import { renderChartHtml } from "./chart.ts";
 import { describeMachine } from "./machine.ts";
-import { type CompareReport, type CompareRun, markdownTable, printCompareTable } from "./report.ts";
-import { runOne } from "./run-one.ts";
+import { runParts } from "./parts.ts";
+import { type CompareReport, markdownTable, printCompareTable } from "./report.ts";
 import { prepareServers, ROOT, type Skipped } from "./servers.ts";
 import { parseArgs } from "./settings.ts";
 import { SHAPES } from "./shapes.ts";
@@ -48,6 +52,9 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${settings}\n`);
     return 0;
   }
+  const generator = buildLoadGenerator();
+  if ("reason" in generator)
+    throw new Error(`the reference generator cannot be built: ${generator.reason}`);
   const machine = describeMachine();
   const loadAtStart = os.loadavg()[0] ?? 0;
   const pinned = machine.taskset && machine.cores >= 2;
@@ -68,40 +75,15 @@ async function main(argv: string[]): Promise<number> {
   for (const s of notes) process.stderr.write(`skipping ${s.name}: ${s.reason}\n`);
   if (!pinned) process.stderr.write("not pinning: taskset missing or fewer than 2 cores\n");
 
-  const runs: CompareRun[] = [];
-  for (const shape of runnable) {
-    for (let round = 1; round <= settings.rounds; round++) {
-      // Each round starts with a different server, so none always runs first (or last).
-      const turn = (round - 1) % servers.length;
-      for (const spec of [...servers.slice(turn), ...servers.slice(0, turn)]) {
-        process.stderr.write(
-          `${shape.name} / ${spec.name}${settings.rounds > 1 ? ` (round ${round})` : ""}: `,
-        );
-        // A loopback address of its own for each run: the TIME_WAIT sockets one run leaves
-        // behind (tens of thousands after churn) must not slow the next run's connects.
-        const host = `127.0.${1 + Math.floor(runs.length / 250)}.${1 + (runs.length % 250)}`;
-        const run = await runOne(shape, round, spec, settings, cpus, host).catch(
-          (error: Error): CompareRun => ({
-            shape: shape.name,
-            server: spec.name,
-            round,
-            result: null,
-            failure: error.message,
-            serverCpuSeconds: null,
-            serverPeakRssBytes: null,
-            harnessCpuPercent: null,
-          }),
-        );
-        runs.push(run);
-        process.stderr.write(
-          run.result
-            ? `${Math.round(run.result.messages.average).toLocaleString("en-US")} msg/s, p99 ${run.result.latency.p99} ms, server CPU ${run.serverCpuSeconds} s${run.failure ? ` (${run.failure})` : ""}\n`
-            : `failed: ${run.failure}\n`,
-        );
-      }
-    }
-  }
-
+  const { runs, fixedRates, startup } = await runParts({
+    settings,
+    shapes: runnable,
+    servers,
+    c: all.find((s) => s.name === "c-epoll") ?? null,
+    cpus,
+    generator: generator.path,
+    log: (text) => process.stderr.write(text),
+  });
   const date = new Date().toISOString();
   const report: CompareReport = {
     command: `npm run bench:compare${argv.length ? ` -- ${argv.join(" ")}` : ""}`,
@@ -111,12 +93,16 @@ async function main(argv: string[]): Promise<number> {
     settings: {
       duration: settings.duration,
       warmup: settings.warmup,
+      settle: settings.settle,
       rounds: settings.rounds,
       pinned,
+      parts: settings.parts,
     },
     loadAverage: { start: loadAtStart, end: os.loadavg()[0] ?? 0 },
     skipped: notes,
     runs,
+    fixedRates,
+    startup,
   };
   const dir = resolve(ROOT, "bench/results");
   mkdirSync(dir, { recursive: true });
@@ -126,7 +112,7 @@ async function main(argv: string[]): Promise<number> {
   writeFileSync(`${stem}.md`, markdownTable(report));
   process.stdout.write(printCompareTable(report));
   process.stdout.write(`results: ${stem}.json\nchart:   ${stem}.html\ntable:   ${stem}.md\n`);
-  return runs.some((r) => r.failure) ? 1 : 0;
+  return runs.some((r) => r.failure) || startup.some((s) => s.failure) ? 1 : 0;
 }
 
 main(process.argv.slice(2)).then(

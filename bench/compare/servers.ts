@@ -1,7 +1,7 @@
 /**
  * The echo servers that `npm run bench:compare` runs: echod itself (the real
  * CLI, `bun src/main.ts`, one process, metrics on) and the baselines of
- * bench/baselines/ — Node.js `net` (always), Go with a goroutine per
+ * bench/baselines/ — a bare `Bun.listen` echo and Node.js `net` (always), Go with a goroutine per
  * connection (built when `go` exists) and a single-threaded C epoll server
  * (built when a C compiler exists). A baseline that cannot be built is
  * skipped with the reason. Each server binds port 0 and says which port it
@@ -88,6 +88,7 @@ export function prepareServers(): { servers: ServerSpec[]; skipped: Skipped[] } 
     else servers.push(baselineSpec(name, commandOrReason));
   };
 
+  add("bun", [process.execPath, resolve(BASELINES, "bun-echo.ts"), "0"]);
   const node = Bun.which("node");
   add("node", node ? [node, resolve(BASELINES, "node-echo.mjs"), "0"] : "node is not on PATH");
 

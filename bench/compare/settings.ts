@@ -6,17 +6,21 @@
 import yargs from "yargs";
 import { EchodError, usageError } from "../../src/errors.ts";
 import { parseSeconds } from "../../src/units.ts";
+import { PARTS, type Part } from "./record.ts";
 import { SHAPES } from "./shapes.ts";
 
 export interface Settings {
   readonly duration: number;
   readonly warmup: number;
+  readonly settle: number;
   readonly rounds: number;
+  readonly parts: readonly Part[];
+  readonly startupSeconds: number;
   readonly servers: readonly string[] | null;
   readonly shapes: string | null;
 }
 
-const SERVER_NAMES = ["echod", "node", "go", "c-epoll"];
+const SERVER_NAMES = ["echod", "bun", "node", "go", "c-epoll"];
 
 /** Settings, or the text of --help / --version; bad flags throw a usage error (exit 2). */
 export function parseArgs(argv: string[]): Settings | string {
@@ -33,6 +37,22 @@ export function parseArgs(argv: string[]): Settings | string {
       type: "string",
       default: "1",
       describe: "Seconds of unmeasured load first",
+    })
+    .option("settle", {
+      type: "string",
+      default: "3",
+      describe:
+        "Seconds a server is left idle after it is ready, before any load (all parts but start-up)",
+    })
+    .option("startup-seconds", {
+      type: "string",
+      default: "8",
+      describe: "Seconds of load per start-up run (seconds 5-8 are the reference)",
+    })
+    .option("parts", {
+      type: "string",
+      default: PARTS.join(","),
+      describe: "Comma-separated parts to run",
     })
     .option("rounds", {
       type: "string",
@@ -59,6 +79,23 @@ export function parseArgs(argv: string[]): Settings | string {
     throw usageError("--duration", a.duration, "must be seconds above 0");
   const warmup = parseSeconds(String(a.warmup));
   if (warmup === null) throw usageError("--warmup", a.warmup, "must be 0 or more seconds");
+  const settle = parseSeconds(String(a.settle));
+  if (settle === null) throw usageError("--settle", a.settle, "must be 0 or more seconds");
+  const parts = String(a.parts).split(",") as Part[];
+  const badPart = parts.find((p) => !PARTS.includes(p));
+  if (badPart !== undefined)
+    throw usageError(
+      "--parts",
+      a.parts,
+      `unknown part ${JSON.stringify(badPart)} (${PARTS.join(", ")})`,
+    );
+  const startupSeconds = Number(a["startup-seconds"]);
+  if (!Number.isInteger(startupSeconds) || startupSeconds < 1 || startupSeconds > 600)
+    throw usageError(
+      "--startup-seconds",
+      a["startup-seconds"],
+      "must be a whole number from 1 to 600",
+    );
   const rounds = Number(a.rounds);
   if (!Number.isInteger(rounds) || rounds < 1 || rounds > 100)
     throw usageError("--rounds", a.rounds, "must be a whole number from 1 to 100");
@@ -75,5 +112,5 @@ export function parseArgs(argv: string[]): Settings | string {
       `matches none of: ${SHAPES.map((s) => s.name).join(", ")}`,
     );
   }
-  return { duration, warmup, rounds, servers, shapes };
+  return { duration, warmup, settle, rounds, parts, startupSeconds, servers, shapes };
 }

@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { renderChartHtml } from "../../../bench/compare/chart.ts";
 import type { CompareReport } from "../../../bench/compare/report.ts";
+import { measurementOf } from "../../../bench/compare/run-one.ts";
 import { resolveConfig } from "../../../src/config.ts";
 import { startEchoServer } from "../../../src/echo/server.ts";
 import { openInChromium } from "../../helpers/chromium.ts";
@@ -22,10 +23,13 @@ test("the compare chart of real runs opens without errors, both charts drawn", a
   const node = await startNodeBaseline();
   try {
     const run = async (server: string, port: number) => ({
+      part: "capacity" as const,
       shape: "ping-pong",
       server,
       round: 1,
-      result: jsonLine(await runBench([`127.0.0.1:${port}`, "-c", "4", "-d", "1", "-j"])),
+      result: measurementOf(
+        jsonLine(await runBench([`127.0.0.1:${port}`, "-c", "4", "-d", "1", "-j"])),
+      ),
       failure: null,
       serverCpuSeconds: null,
       serverPeakRssBytes: null,
@@ -46,10 +50,19 @@ test("the compare chart of real runs opens without errors, both charts drawn", a
         cc: null,
         taskset: false,
       },
-      settings: { duration: 1, warmup: 0, rounds: 1, pinned: false },
+      settings: {
+        duration: 1,
+        warmup: 0,
+        settle: 0,
+        rounds: 1,
+        pinned: false,
+        parts: ["capacity"],
+      },
       loadAverage: { start: 0, end: 0 },
       skipped: [],
       runs: [await run("echod", echod.port), await run("node", node.port)],
+      fixedRates: {},
+      startup: [],
     };
     const file = join(dir, "compare.html");
     writeFileSync(file, renderChartHtml(report));
