@@ -5,7 +5,6 @@
  * line is written before the process exits.
  */
 import pino, { type Logger } from "pino";
-import pretty from "pino-pretty";
 import type { LogFormat, LogLevel } from "./config.ts";
 
 export type { Logger };
@@ -13,6 +12,8 @@ export type { Logger };
 export function createLogger(level: LogLevel, format: LogFormat): Logger {
   const options = { level, base: { pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime };
   if (format === "pretty") {
+    // Loaded only for this format: the JSON default starts that much sooner.
+    const pretty = require("pino-pretty") as typeof import("pino-pretty");
     return pino(options, pretty({ colorize: process.stdout.isTTY === true, sync: true }));
   }
   return pino(options, pino.destination({ dest: 1, sync: true }));

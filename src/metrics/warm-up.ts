@@ -16,7 +16,7 @@ import { ownResources } from "./resources.ts";
 import type { MetricsSource } from "./source.ts";
 
 /** Renders of each format: the start-up it costs is in bench/NOTES.md. */
-export const WARM_UP_RENDERS = 50;
+export const WARM_UP_RENDERS = 10;
 
 /** `target()` once it returns a source; before that, a daemon with no listeners' traffic that is not ready. */
 export function deferredSource(target: () => MetricsSource | undefined): MetricsSource {

@@ -7,7 +7,6 @@
  * it is logged and changes nothing (faults-reload.ts).
  */
 import { readFileSync } from "node:fs";
-import { parse } from "yaml";
 import { checkFaults } from "../config.ts";
 import { EchodError, usageError } from "../errors.ts";
 import { type FaultSettings, readFaults } from "../options/fault-settings.ts";
@@ -34,7 +33,9 @@ export function readFaultsFile(
   }
   let doc: unknown;
   try {
-    // YAML 1.2 reads JSON too.
+    // YAML 1.2 reads JSON too. Loaded here, not at start: echod without --faults never needs it
+    // (start-up to the first echo, bench/studies/startup.ts).
+    const { parse } = require("yaml") as typeof import("yaml");
     doc = parse(text);
   } catch (error) {
     const why = (error as Error).message.split("\n")[0];
