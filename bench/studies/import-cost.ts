@@ -7,6 +7,8 @@
  *
  *   bun bench/studies/import-cost.ts yargs pino pino-pretty prom-client yaml
  */
+export {};
+
 const modules = process.argv.slice(2);
 if (modules.length === 0) {
   console.error("usage: bun bench/studies/import-cost.ts MODULE...");
