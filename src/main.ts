@@ -46,7 +46,9 @@ async function serve(config: Config): Promise<number> {
   const token = resolveToken(config.controlToken);
   // Built and warmed before the echo port opens, so that the warm-up never competes with echo.
   let source: MetricsSource | undefined;
-  const metrics = config.metrics ? createMetrics(deferredSource(() => source)) : null;
+  const metrics = config.metrics
+    ? createMetrics(deferredSource(() => source, { control: config.control }))
+    : null;
   if (metrics) await warmUpMetrics(metrics);
   const echo = await startRuntime(config, log, fileFaults);
   const control = config.control ? createControlRoutes(echo.control, log, token) : undefined;

@@ -8,8 +8,10 @@ import { CONTROL_ACTIONS } from "../admin/control/counts.ts";
 import type { Scrape } from "./collectors.ts";
 
 export function registerControlMetrics(scrape: Scrape): void {
-  const counts = scrape.source.control?.();
-  if (counts === undefined) return;
+  const read = scrape.source.control;
+  if (read === undefined) return;
+  // Read at each scrape: the source may hand over to the live API's counters (warm-up.ts).
+  const counts = () => read();
   new client.Counter({
     name: "echod_control_changes_total",
     help: "Changes made through the control API, by action: faults, ready, listener_down, listener_up.",
@@ -17,7 +19,8 @@ export function registerControlMetrics(scrape: Scrape): void {
     registers: scrape.registers,
     collect() {
       this.reset();
-      for (const action of CONTROL_ACTIONS) this.labels(action).inc(counts.changes[action]);
+      const { changes } = counts();
+      for (const action of CONTROL_ACTIONS) this.labels(action).inc(changes[action]);
     },
   });
   new client.Counter({
@@ -27,8 +30,9 @@ export function registerControlMetrics(scrape: Scrape): void {
     registers: scrape.registers,
     collect() {
       this.reset();
-      this.labels("unauthorized").inc(counts.unauthorized);
-      this.labels("invalid").inc(counts.invalid);
+      const { unauthorized, invalid } = counts();
+      this.labels("unauthorized").inc(unauthorized);
+      this.labels("invalid").inc(invalid);
     },
   });
 }

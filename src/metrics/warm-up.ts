@@ -10,6 +10,7 @@
  * throwaway ones, so that their own first render (and whatever prom-client
  * sets up per registry on it) also happens before the port opens.
  */
+import { createControlCounts } from "../admin/control/counts.ts";
 import { createStats } from "../echo/stats.ts";
 import type { MetricsRegistries } from "./registry.ts";
 import { ownResources } from "./resources.ts";
@@ -18,10 +19,19 @@ import type { MetricsSource } from "./source.ts";
 /** Renders of each format: the start-up it costs is in bench/NOTES.md. */
 export const WARM_UP_RENDERS = 10;
 
-/** `target()` once it returns a source; before that, a daemon with no listeners' traffic that is not ready. */
-export function deferredSource(target: () => MetricsSource | undefined): MetricsSource {
+/**
+ * `target()` once it returns a source; before that, a daemon with no
+ * listeners' traffic that is not ready. With `control` (--control) it has
+ * the control API's counters too, zero until the API exists.
+ */
+export function deferredSource(
+  target: () => MetricsSource | undefined,
+  { control = false }: { control?: boolean } = {},
+): MetricsSource {
   const idle = createStats();
+  const noControl = createControlCounts();
   return {
+    ...(control ? { control: () => target()?.control?.() ?? noControl } : {}),
     stats: () => target()?.stats() ?? idle,
     listenerStats: () => target()?.listenerStats() ?? { stream: { tcp: idle }, udp: null },
     resources: () => target()?.resources() ?? ownResources(),

@@ -34,8 +34,8 @@ test("scope all reaches open connections from their next chunk, losing and reord
   const client = async (id: number) => {
     const socket = await connect(echod.port);
     const reader = exactReader(socket);
-    // Four chunks after the change at least, and at most 2,000 in all (bounded).
-    for (let i = 0; i < 2000; i++) {
+    // Four chunks after the change at least, and at most 20,000 in all (bounded).
+    for (let i = 0; i < 20_000; i++) {
       const mine = rounds[id] as Round[];
       if (stop && mine.filter((r) => r.afterChange).length >= 4) break;
       const chunk = Buffer.alloc(CHUNK, `${id}:${i};`);
@@ -54,7 +54,11 @@ test("scope all reaches open connections from their next chunk, losing and reord
   };
 
   const running = Array.from({ length: CLIENTS }, (_, id) => client(id));
-  await Bun.sleep(500);
+  // The change comes once every client has had a few echoes without it (at most 10 s).
+  for (const until = performance.now() + 10_000; performance.now() < until; ) {
+    if (rounds.every((r) => r.length > 10)) break;
+    await Bun.sleep(5);
+  }
   const answer = await api(admin, "PATCH", "/faults", {
     scope: "all",
     faults: { delay: DELAY_MS },
