@@ -4,8 +4,10 @@
  * number of bytes sent (possibly fewer than given, 0 when the send buffer is
  * full, -1 once closed); the unsent tail is ours to keep and retry on drain.
  */
+
 import type { Socket } from "bun";
 import { appendCoalesced, type BlockHolder, dropBlock, RELEASE_AT, release } from "./coalesce.ts";
+import type { ProxySource } from "./proxy/types.ts";
 import type { CloseReason, EchoStats } from "./stats.ts";
 
 export interface Connection extends BlockHolder {
@@ -37,14 +39,8 @@ export interface Connection extends BlockHolder {
   remote: string;
   /** The peer's IP address when --max-connections-per-ip counts it, else null. */
   ip: string | null;
-  /**
-   * The client's address: the one a PROXY protocol header named, else the
-   * socket's peer (empty on a Unix socket). What --allow, --deny, the per-IP
-   * limit and --banner's {remote} use.
-   */
-  remoteAddress: string;
-  /** The client's port when a PROXY protocol header named the client; else 0 (the socket's peer is the client). */
-  proxiedPort: number;
+  /** The client a PROXY protocol header named (--banner's {remote}); null when the socket's peer is the client. */
+  proxied: ProxySource | null;
   /**
    * Framing and fault state (faults/pipeline.ts), only on listeners with
    * either turned on. Opaque here: this module knows no fault.
@@ -58,8 +54,7 @@ export function createConnection(
   now: number,
   remote: string,
   ip: string | null = null,
-  remoteAddress = "",
-  proxiedPort = 0,
+  proxied: ProxySource | null = null,
 ): Connection {
   return {
     queue: [],
@@ -79,8 +74,7 @@ export function createConnection(
     lastActive: now,
     remote,
     ip,
-    remoteAddress,
-    proxiedPort,
+    proxied,
     faults: null,
   };
 }

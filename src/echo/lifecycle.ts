@@ -24,7 +24,9 @@ const LOG_DATA_CAP = 64;
 export function openConnection(ctx: EchoContext, socket: EchoSocket): Connection | null {
   const limits = ctx.limits;
   const proxied = ctx.proxied;
-  const address = clientAddress(socket, proxied);
+  // Read only for a check that needs it: the raw path's connections skip the native getter.
+  const address =
+    ctx.admit !== null || ctx.maxConnectionsPerIp > 0 ? clientAddress(socket, proxied) : "";
   const refused = ctx.admit === null ? null : ctx.admit(address, performance.now());
   if (refused !== null) {
     reject(ctx, socket, refused);
@@ -46,7 +48,7 @@ export function openConnection(ctx: EchoContext, socket: EchoSocket): Connection
   }
   // The address string is only for log lines: building it costs every short connection.
   const remote = ctx.debug || ctx.logData ? remoteForLog(socket, proxied) : "";
-  const conn = createConnection(performance.now(), remote, ip, address, proxied?.port ?? 0);
+  const conn = createConnection(performance.now(), remote, ip, proxied);
   socket.data = conn;
   ctx.stats.accepted++;
   ctx.stats.active++;

@@ -1,8 +1,7 @@
 /**
  * The addresses a banner shows for one connection. `clientAddress` is the
  * one place that says who the client is: the one a PROXY protocol header
- * named (the connection state's `remoteAddress` and `proxiedPort`), else the
- * socket's peer.
+ * named (the connection state's `proxied`), else the socket's peer.
  */
 import { formatAddress } from "../address.ts";
 import type { EchoSocket } from "./connection.ts";
@@ -10,9 +9,7 @@ import type { EchoSocket } from "./connection.ts";
 /** `address:port` of the client (`[v6]:port`); `unix` on a Unix socket, whose peers have no address. */
 export function clientAddress(socket: EchoSocket): string {
   const conn = socket.data;
-  if (conn !== undefined && conn.proxiedPort > 0) {
-    return formatAddress(conn.remoteAddress, conn.proxiedPort);
-  }
+  if (conn?.proxied) return formatAddress(conn.proxied.address, conn.proxied.port);
   const address = socket.remoteAddress;
   if (address === undefined || address === "") return "unix";
   return formatAddress(address, socket.remotePort);

@@ -6,10 +6,10 @@
  * closes it.
  */
 import { describe, expect, test } from "bun:test";
-import { V2_SIGNATURE } from "../../../src/echo/proxy/v2.ts";
 import type { EchoServer } from "../../../src/echo/server.ts";
 import { startServer } from "../../helpers/echo-server.ts";
 import { connect, waitFor } from "../../helpers/net-client.ts";
+import { v2Header as v2 } from "../../helpers/proxy-header.ts";
 
 interface Outcome {
   readonly received: Buffer;
@@ -43,16 +43,6 @@ async function exchange(
   return done;
 }
 
-function v2(verCmd: number, famTransport: number, body: number[]): Uint8Array {
-  return Uint8Array.from([
-    ...V2_SIGNATURE,
-    verCmd,
-    famTransport,
-    body.length >> 8,
-    body.length & 0xff,
-    ...body,
-  ]);
-}
 const V2_INET = v2(0x21, 0x11, [203, 0, 113, 7, 127, 0, 0, 1, 0x30, 0x39, 0x1b, 0x5f]);
 const IPV6_SRC = [0x20, 0x01, 0x0d, 0xb8, ...new Array(11).fill(0), 7];
 const V2_INET6 = v2(0x21, 0x21, [...IPV6_SRC, ...new Array(15).fill(0), 1, 0x30, 0x39, 0x1b, 0x5f]);

@@ -1,18 +1,7 @@
 /** PROXY protocol v2 headers, byte for byte as HAProxy's proxy-protocol.txt section 2.2 lays them out. */
 import { describe, expect, test } from "bun:test";
-import { parseV2, V2_SIGNATURE } from "../../../src/echo/proxy/v2.ts";
-
-/** Signature, version/command byte, family/transport byte, then the body with its 16-bit length. */
-function header(verCmd: number, famTransport: number, body: number[]): Uint8Array {
-  return Uint8Array.from([
-    ...V2_SIGNATURE,
-    verCmd,
-    famTransport,
-    body.length >> 8,
-    body.length & 0xff,
-    ...body,
-  ]);
-}
+import { parseV2 } from "../../../src/echo/proxy/v2.ts";
+import { v2Header as header } from "../../helpers/proxy-header.ts";
 
 const INET_BODY = [172, 19, 0, 1, 172, 19, 0, 3, 0xa6, 0x52, 0x00, 0x50];
 
